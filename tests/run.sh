@@ -1,0 +1,67 @@
+#!/bin/sh
+# Runs every test against the binaries in $BUILD (default build/):
+# unit tests (build/tests/*_test), integration scripts
+# (tests/integration/*.sh) and short fuzz runs (build-fuzz/*_fuzz).
+# Prints PASS/FAIL per test, keeps the output of failures under
+# tests/out/, and ends with "N passed, N failed".
+#
+# TESTS=pattern limits the run to tests whose name contains pattern.
+
+BUILD=${BUILD:-build}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$TOP/tests/out/$(basename "$BUILD")
+mkdir -p "$OUT"
+export BUILD TOP
+BIN=$(cd "$TOP/$BUILD" && pwd)
+export BIN
+
+passed=0
+failed=0
+failures=""
+
+run_one() {
+	name=$1
+	shift
+	case "$name" in *"${TESTS:-}"*) ;; *) return ;; esac
+	log="$OUT/$name.log"
+	start=$(date +%s)
+	if "$@" >"$log" 2>&1; then
+		passed=$((passed + 1))
+		echo "PASS $name ($(( $(date +%s) - start ))s)"
+		rm -f "$log"
+	else
+		failed=$((failed + 1))
+		failures="$failures $name"
+		echo "FAIL $name ($(( $(date +%s) - start ))s), output in $log:"
+		tail -n 30 "$log" | sed 's/^/    /'
+	fi
+}
+
+for t in "$BIN"/tests/*_test; do
+	[ -x "$t" ] || continue
+	run_one "unit/$(basename "$t")" "$t"
+done
+
+for t in "$TOP"/tests/integration/*_test.sh; do
+	[ -f "$t" ] || continue
+	run_one "integration/$(basename "$t" .sh)" bash "$t"
+done
+
+if [ -d "$TOP/build-fuzz" ]; then
+	for f in "$TOP"/build-fuzz/*_fuzz; do
+		[ -x "$f" ] || continue
+		# New inputs go to a scratch corpus; the committed seeds
+		# are only read.
+		seeds="$TOP/tests/fuzz/seeds/$(basename "$f")"
+		scratch="$OUT/corpus-$(basename "$f")"
+		mkdir -p "$scratch" "$seeds"
+		run_one "fuzz/$(basename "$f")" \
+		    "$f" -max_total_time=${FUZZ_SECONDS:-10} -rss_limit_mb=2048 \
+		    -timeout=5 "$scratch" "$seeds"
+	done
+fi
+
+echo
+[ -n "$failures" ] && echo "failed:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
