@@ -215,14 +215,19 @@ conn_tcp(struct conn *c, const struct options *o, int64_t deadline,
 			break;
 	}
 	if (fd == -1) {
+		/* Name the address tried when the host was a name. */
+		if (strcmp(addr, c->label) == 0)
+			addr[0] = '\0';
 		if (lasterr == ETIMEDOUT) {
 			conn_fmt_ms(o->connect_timeout_ms, ms, sizeof(ms));
-			snprintf(err, errlen, "connect to %s (%s) timed out "
+			snprintf(err, errlen, "connect to %s%s%s%s timed out "
 			    "after %s; check the address or raise "
-			    "--connect-timeout", c->label, addr, ms);
+			    "--connect-timeout", c->label, *addr ? " (" : "",
+			    addr, *addr ? ")" : "", ms);
 		} else
-			snprintf(err, errlen, "connect to %s (%s) failed: %s",
-			    c->label, addr, strerror(lasterr));
+			snprintf(err, errlen, "connect to %s%s%s%s failed: %s",
+			    c->label, *addr ? " (" : "", addr,
+			    *addr ? ")" : "", strerror(lasterr));
 		goto out;
 	}
 	c->fd = fd;
