@@ -1149,7 +1149,8 @@ proto_tally_add(struct proto_tally *t, const char *name, uint64_t count)
 		    (n < PROTO_TALLY_MAX && strcmp(key, "other") == 0)) {
 			i = n;
 			t->n = n + 1;
-			memcpy(t->item[i].name, key, sizeof(key));
+			memset(t->item[i].name, 0, sizeof(t->item[i].name));
+			memcpy(t->item[i].name, key, strlen(key) + 1);
 			t->item[i].count = 0;
 			goto found;
 		}
