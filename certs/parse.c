@@ -155,18 +155,21 @@ parse_host(const char *s, unsigned char *ip, size_t *iplen)
 		*iplen = 4;
 		return 1;
 	}
-	if (len > 2 && len < sizeof(buf) && s[0] == '[' && s[len - 1] == ']') {
-		memcpy(buf, s + 1, len - 2);
-		buf[len - 2] = '\0';
-		s = buf;
-	}
 	if (inet_pton(AF_INET6, s, ip) == 1) {
 		*iplen = 16;
 		return 1;
 	}
-	if (parse_dns_name(s) == 0)
-		return 0;
-	return -1;
+	/* "[::1]", as in URLs; brackets hold only IPv6 addresses. */
+	if (len > 2 && len < sizeof(buf) && s[0] == '[' && s[len - 1] == ']') {
+		memcpy(buf, s + 1, len - 2);
+		buf[len - 2] = '\0';
+		if (inet_pton(AF_INET6, buf, ip) == 1) {
+			*iplen = 16;
+			return 1;
+		}
+		return -1;
+	}
+	return parse_dns_name(s) == 0 ? 0 : -1;
 }
 
 /*
