@@ -1,0 +1,521 @@
+/*
+ * One thread per session: plaintext detection, the handshake under a total
+ * deadline, the echo loop under the idle and send limits, and the one
+ * place a session is torn down (session_close).
+ *
+ * Socket I/O goes through tls_accept_cbs() callbacks so that an expired
+ * SO_RCVTIMEO or SO_SNDTIMEO is seen here (EAGAIN) and ends the session
+ * with its reason: libtls would report it as TLS_WANT_POLLIN/POLLOUT with
+ * errno cleared, and "repeat the call" would make the idle limit never.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <tls.h>
+
+#include "common/addr.h"
+#include "common/util.h"
+#include "daemon/tlsechod.h"
+
+/* Stack of a session thread: OpenSSL's handshake is the deepest user. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SESSION_STACK_SIZE	(4u << 20)
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SESSION_STACK_SIZE	(4u << 20)
+#endif
+#endif
+#ifndef SESSION_STACK_SIZE
+#define SESSION_STACK_SIZE	(128u << 10)
+#endif
+
+#define DETAIL_MAX	256
+
+enum io_event {
+	IO_OK = 0,
+	IO_READ_TIMEOUT,
+	IO_WRITE_TIMEOUT,
+	IO_EOF,
+	IO_ERROR
+};
+
+struct session {
+	int			 fd;
+	uint64_t		 id;
+	struct slot		*slot;
+	struct tlsconf		*tc;
+	struct tls		*tls;
+	int			 in_handshake;
+	int			 established;	/* handshake done */
+	int64_t			 start_mono;
+	int64_t			 deadline_mono;	/* handshake deadline */
+	enum io_event		 io;		/* last callback outcome */
+	int			 io_errno;
+	char			 peer[PROTO_ADDR_MAX];
+	char			 local[PROTO_ADDR_MAX];
+	char			 version[PROTO_SHORT_MAX];
+	char			 cipher[PROTO_SHORT_MAX];
+	char			 reason[REASON_MAX];
+	char			 detail[DETAIL_MAX];
+};
+
+static ssize_t	session_read_cb(struct tls *, void *, size_t, void *);
+static ssize_t	session_write_cb(struct tls *, const void *, size_t, void *);
+static void	*session_main(void *);
+static int	session_sniff(struct session *);
+static int	session_handshake(struct session *);
+static void	session_record_tls(struct session *);
+static void	session_echo(struct session *);
+static void	session_fail(struct session *, const char *, const char *);
+static void	session_close(struct session *);
+
+static ssize_t
+session_read_cb(struct tls *ctx, void *buf, size_t len, void *arg)
+{
+	struct session	*s = arg;
+	struct pollfd	 pfd;
+	int64_t		 left;
+	ssize_t		 n;
+
+	for (;;) {
+		if (s->in_handshake) {
+			/* The handshake's deadline is total, not per read. */
+			left = s->deadline_mono - time_mono_ms();
+			pfd.fd = s->fd;
+			pfd.events = POLLIN;
+			if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+				s->io = IO_READ_TIMEOUT;
+				return TLS_WANT_POLLIN;
+			}
+		}
+		n = recv(s->fd, buf, len, 0);
+		if (n > 0)
+			return n;
+		if (n == 0) {
+			s->io = IO_EOF;
+			return 0;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			s->io = IO_READ_TIMEOUT;
+			return TLS_WANT_POLLIN;
+		}
+		s->io = IO_ERROR;
+		s->io_errno = errno;
+		return -1;
+	}
+}
+
+static ssize_t
+session_write_cb(struct tls *ctx, const void *buf, size_t len, void *arg)
+{
+	struct session	*s = arg;
+	ssize_t		 n;
+
+	for (;;) {
+		n = send(s->fd, buf, len, MSG_NOSIGNAL);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			s->io = IO_WRITE_TIMEOUT;
+			return TLS_WANT_POLLOUT;
+		}
+		s->io = IO_ERROR;
+		s->io_errno = errno;
+		return -1;
+	}
+}
+
+/*
+ * Called on the listener thread for each accepted connection: claims a
+ * registry slot (or rejects the connection when all are taken), creates
+ * the libtls context with the current configuration and starts the
+ * session's thread. Returns 0, or -1 when the connection was closed here.
+ */
+int
+session_start(int fd, const struct sockaddr_storage *peer,
+    const struct sockaddr_storage *local)
+{
+	struct session		*s;
+	struct proto_session	 info;
+	pthread_attr_t		 attr;
+	pthread_t		 tid;
+	uint64_t		 id;
+	char			 paddr[PROTO_ADDR_MAX];
+	int			 err;
+
+	addr_format((const struct sockaddr *)peer, paddr, sizeof(paddr));
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_warn("event=reject peer=%s reason=out-of-memory", paddr);
+		close(fd);
+		return -1;
+	}
+	if ((s->slot = registry_claim(&id)) == NULL) {
+		registry_count_rejected();
+		log_warnx("event=reject peer=%s reason=max-conns "
+		    "max_conns=%lld", paddr, conf.max_conns);
+		close(fd);
+		free(s);
+		return -1;
+	}
+	s->fd = fd;
+	s->id = id;
+	s->start_mono = time_mono_ms();
+	memcpy(s->peer, paddr, sizeof(s->peer));
+	addr_format((const struct sockaddr *)local, s->local,
+	    sizeof(s->local));
+
+	memset(&info, 0, sizeof(info));
+	memcpy(info.peer, s->peer, sizeof(info.peer));
+	memcpy(info.local, s->local, sizeof(info.local));
+	pthread_mutex_lock(&s->slot->lock);
+	s->slot->fd = fd;
+	pthread_mutex_unlock(&s->slot->lock);
+	registry_set_info(s->slot, &info, PROTO_F_ADDRS);
+
+	s->tc = tlsconf_acquire();
+	/* Only this (the accept) thread touches the server context. */
+	if (s->tc == NULL || tls_accept_cbs(s->tc->ctx, &s->tls,
+	    session_read_cb, session_write_cb, s) == -1) {
+		session_fail(s, REASON_ERROR, s->tc == NULL ? "no TLS "
+		    "configuration" : tls_error(s->tc->ctx));
+		session_close(s);
+		return -1;
+	}
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, SESSION_STACK_SIZE);
+	err = pthread_create(&tid, &attr, session_main, s);
+	pthread_attr_destroy(&attr);
+	if (err != 0) {
+		session_fail(s, REASON_ERROR, strerror(err));
+		session_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+session_fail(struct session *s, const char *reason, const char *detail)
+{
+	if (s->reason[0] != '\0')
+		return;
+	snprintf(s->reason, sizeof(s->reason), "%s", reason);
+	if (detail != NULL)
+		str_escape(detail, s->detail, sizeof(s->detail));
+}
+
+static void *
+session_main(void *arg)
+{
+	struct session	*s = arg;
+	struct timeval	 tv;
+	int		 one = 1;
+
+	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	tv.tv_sec = conf.send_ms / 1000;
+	tv.tv_usec = (conf.send_ms % 1000) * 1000;
+	setsockopt(s->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	tv.tv_sec = conf.idle_ms / 1000;
+	tv.tv_usec = (conf.idle_ms % 1000) * 1000;
+	setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	s->deadline_mono = s->start_mono + conf.handshake_ms;
+	if (session_sniff(s) == 0 && session_handshake(s) == 0) {
+		if (session_verify_client(s->tls, s->fd, s->deadline_mono,
+		    s->reason, sizeof(s->reason), s->detail,
+		    sizeof(s->detail)) == 0)
+			session_echo(s);
+		else
+			registry_count_hs_failure(s->reason);
+	}
+	session_close(s);
+	return NULL;
+}
+
+/*
+ * Looks at the first bytes before any TLS: a client that speaks plaintext
+ * to a TLS port gets the reason not-tls, and an HTTP client gets a 400
+ * that tells it to use TLS, instead of a cryptic handshake error.
+ */
+static int
+session_sniff(struct session *s)
+{
+	static const char	 http400[] =
+	    "HTTP/1.1 400 Bad Request\r\n"
+	    "Content-Type: text/plain\r\n"
+	    "Connection: close\r\n"
+	    "\r\n"
+	    "This port speaks TLS: connect with https:// or tlsecho, "
+	    "not plain HTTP.\n";
+	unsigned char		 b[8];
+	char			 raw[9], shown[40];
+	ssize_t			 n;
+	struct pollfd		 pfd;
+	int64_t			 left;
+
+	for (;;) {
+		left = s->deadline_mono - time_mono_ms();
+		pfd.fd = s->fd;
+		pfd.events = POLLIN;
+		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+			session_fail(s, REASON_HS_TIMEOUT, "no data before the "
+			    "handshake deadline");
+			return -1;
+		}
+		n = recv(s->fd, b, sizeof(b), MSG_PEEK);
+		if (n == -1 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (n == 0) {
+		session_fail(s, REASON_PEER_CLOSED, "closed before the "
+		    "handshake");
+		return -1;
+	}
+	if (n < 0) {
+		session_fail(s, errno == ECONNRESET ? REASON_RESET :
+		    REASON_ERROR, strerror(errno));
+		return -1;
+	}
+	/* A TLS handshake record starts with content type 22. */
+	if (b[0] == 0x16)
+		return 0;
+	memcpy(raw, b, (size_t)n);
+	raw[n] = '\0';
+	str_escape(raw, shown, sizeof(shown));
+	if (b[0] >= 'A' && b[0] <= 'Z') {
+		send(s->fd, http400, sizeof(http400) - 1, MSG_NOSIGNAL);
+		session_fail(s, REASON_NOT_TLS, "plaintext HTTP; sent 400");
+	} else
+		session_fail(s, REASON_NOT_TLS, "first bytes are not a TLS "
+		    "handshake");
+	log_debug("event=not-tls id=%llu peer=%s first_bytes=\"%s\"",
+	    (unsigned long long)s->id, s->peer, shown);
+	return -1;
+}
+
+static int
+session_handshake(struct session *s)
+{
+	int	ret;
+
+	s->in_handshake = 1;
+	for (;;) {
+		s->io = IO_OK;
+		ret = tls_handshake(s->tls);
+		if (ret == 0)
+			break;
+		if (atomic_load(&s->slot->stop) != STOP_NONE)
+			return -1;
+		if (ret == TLS_WANT_POLLIN || ret == TLS_WANT_POLLOUT) {
+			if (s->io == IO_READ_TIMEOUT ||
+			    s->io == IO_WRITE_TIMEOUT) {
+				session_fail(s, REASON_HS_TIMEOUT, NULL);
+				return -1;
+			}
+			continue;
+		}
+		if (s->io == IO_ERROR && s->io_errno == ECONNRESET)
+			session_fail(s, REASON_RESET, "during the handshake");
+		else
+			session_fail(s, session_hs_reason(s->tls),
+			    tls_error(s->tls));
+		registry_count_hs_failure(s->reason);
+		return -1;
+	}
+	s->in_handshake = 0;
+	s->established = 1;
+	session_record_tls(s);
+	return 0;
+}
+
+/* Publishes what the handshake negotiated and logs the session's open. */
+static void
+session_record_tls(struct session *s)
+{
+	struct proto_session	 info;
+	const char		*v;
+	char			 subj[PROTO_NAME_MAX], iss[PROTO_NAME_MAX];
+	char			 sni[PROTO_SNI_MAX];
+
+	memset(&info, 0, sizeof(info));
+	info.state = PROTO_STATE_ESTABLISHED;
+	info.handshake_ms = time_mono_ms() - s->start_mono;
+	if ((v = tls_conn_version(s->tls)) != NULL)
+		snprintf(info.version, sizeof(info.version), "%s", v);
+	if ((v = tls_conn_cipher(s->tls)) != NULL)
+		snprintf(info.cipher, sizeof(info.cipher), "%s", v);
+	info.cipher_bits = tls_conn_cipher_strength(s->tls);
+	if ((v = tls_conn_servername(s->tls)) != NULL)
+		snprintf(info.sni, sizeof(info.sni), "%s", v);
+	if ((v = tls_conn_alpn_selected(s->tls)) != NULL)
+		snprintf(info.alpn, sizeof(info.alpn), "%s", v);
+	info.resumed = tls_conn_session_resumed(s->tls) == 1;
+	if (tls_peer_cert_provided(s->tls)) {
+		info.has_peer_cert = 1;
+		if ((v = tls_peer_cert_subject(s->tls)) != NULL)
+			snprintf(info.peer_subject, sizeof(info.peer_subject),
+			    "%s", v);
+		if ((v = tls_peer_cert_issuer(s->tls)) != NULL)
+			snprintf(info.peer_issuer, sizeof(info.peer_issuer),
+			    "%s", v);
+		if ((v = tls_peer_cert_hash(s->tls)) != NULL)
+			snprintf(info.peer_pin, sizeof(info.peer_pin), "%s", v);
+		info.peer_not_after = tls_peer_cert_notafter(s->tls);
+	}
+	memcpy(s->version, info.version, sizeof(s->version));
+	memcpy(s->cipher, info.cipher, sizeof(s->cipher));
+	registry_set_info(s->slot, &info,
+	    PROTO_F_STATE | PROTO_F_TLS | PROTO_F_PEER_CERT);
+	registry_note_tls(info.version, info.cipher);
+
+	str_escape(info.peer_subject, subj, sizeof(subj));
+	str_escape(info.peer_issuer, iss, sizeof(iss));
+	str_escape(info.sni, sni, sizeof(sni));
+	log_info("event=session-open id=%llu peer=%s version=%s cipher=%s "
+	    "handshake_ms=%lld sni=\"%s\" client_subject=\"%s\" "
+	    "client_issuer=\"%s\"", (unsigned long long)s->id, s->peer,
+	    info.version, info.cipher, (long long)info.handshake_ms, sni,
+	    subj, iss);
+}
+
+/*
+ * Echoes every byte back, in order, until the peer closes, the idle or
+ * send limit expires, an error happens or a stop is requested. Records
+ * of up to 16 KiB are read and written whole.
+ */
+static void
+session_echo(struct session *s)
+{
+	unsigned char	*buf;
+	ssize_t		 n, w;
+	size_t		 off;
+
+	if ((buf = malloc(ECHO_BUF_SIZE)) == NULL) {
+		session_fail(s, REASON_ERROR, "out of memory");
+		return;
+	}
+	for (;;) {
+		s->io = IO_OK;
+		n = tls_read(s->tls, buf, ECHO_BUF_SIZE);
+		if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+			if (s->io == IO_READ_TIMEOUT) {
+				session_fail(s, REASON_IDLE, NULL);
+				break;
+			}
+			if (s->io == IO_WRITE_TIMEOUT) {
+				session_fail(s, REASON_SEND_TIMEOUT, NULL);
+				break;
+			}
+			continue;
+		}
+		if (n == 0) {
+			session_fail(s, REASON_PEER_CLOSED, NULL);
+			break;
+		}
+		if (n < 0) {
+			if (s->io == IO_EOF)
+				session_fail(s, REASON_PEER_CLOSED,
+				    "without close_notify");
+			else if (s->io == IO_ERROR && s->io_errno ==
+			    ECONNRESET)
+				session_fail(s, REASON_RESET, NULL);
+			else
+				session_fail(s, REASON_ERROR,
+				    tls_error(s->tls));
+			break;
+		}
+		for (off = 0; off < (size_t)n; off += (size_t)w) {
+			s->io = IO_OK;
+			w = tls_write(s->tls, buf + off, (size_t)n - off);
+			if (w == TLS_WANT_POLLIN || w == TLS_WANT_POLLOUT) {
+				if (s->io == IO_WRITE_TIMEOUT ||
+				    s->io == IO_READ_TIMEOUT) {
+					session_fail(s, REASON_SEND_TIMEOUT,
+					    NULL);
+					goto out;
+				}
+				w = 0;
+				continue;
+			}
+			if (w < 0) {
+				session_fail(s, s->io == IO_ERROR &&
+				    (s->io_errno == ECONNRESET ||
+				    s->io_errno == EPIPE) ? REASON_RESET :
+				    REASON_ERROR, tls_error(s->tls));
+				goto out;
+			}
+		}
+		registry_add_bytes(s->slot, (uint64_t)n, (uint64_t)n);
+	}
+out:
+	free(buf);
+}
+
+/*
+ * The one place a session ends: settles the reason (a requested stop
+ * wins), sends close_notify when the connection is still sound, frees the
+ * TLS context, closes the socket under the slot lock, publishes the close
+ * and logs one summary line.
+ */
+static void
+session_close(struct session *s)
+{
+	struct slot	*slot = s->slot;
+	enum stop_request stop = atomic_load(&slot->stop);
+	uint64_t	 in = atomic_load(&slot->bytes_in);
+	uint64_t	 out = atomic_load(&slot->bytes_out);
+	int		 sound;
+
+	if (stop == STOP_KILLED) {
+		s->reason[0] = '\0';
+		session_fail(s, REASON_KILLED, NULL);
+	} else if (stop == STOP_SHUTDOWN) {
+		s->reason[0] = '\0';
+		session_fail(s, REASON_SHUTDOWN, NULL);
+	} else if (s->reason[0] == '\0')
+		session_fail(s, REASON_ERROR, "unknown");
+
+	sound = strcmp(s->reason, REASON_RESET) != 0 &&
+	    strcmp(s->reason, REASON_SEND_TIMEOUT) != 0 &&
+	    strcmp(s->reason, REASON_NOT_TLS) != 0 &&
+	    s->established;
+	if (sound) {
+		s->io = IO_OK;
+		tls_close(s->tls);
+	}
+	tls_free(s->tls);
+	s->tls = NULL;
+
+	pthread_mutex_lock(&slot->lock);
+	close(s->fd);
+	slot->fd = -1;
+	pthread_mutex_unlock(&slot->lock);
+	registry_release(slot, s->reason, time_real_ms());
+
+	log_info("event=session-close id=%llu peer=%s version=%s cipher=%s "
+	    "bytes_in=%llu bytes_out=%llu duration_ms=%lld reason=%s%s%s%s",
+	    (unsigned long long)s->id, s->peer,
+	    s->version[0] ? s->version : "-", s->cipher[0] ? s->cipher : "-",
+	    (unsigned long long)in, (unsigned long long)out,
+	    (long long)(time_mono_ms() - s->start_mono), s->reason,
+	    s->detail[0] ? " detail=\"" : "", s->detail,
+	    s->detail[0] ? "\"" : "");
+
+	tlsconf_release(s->tc);
+	free(s);
+}
