@@ -22,6 +22,8 @@ static const char *const log_names[] = { "error", "warn", "info", "debug" };
 
 static void	log_emit(enum log_level, int, const char *, va_list)
 		    __attribute__((format(printf, 3, 0)));
+static void	fatal_emit(int, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
 
 void
 log_init(const char *prog, enum log_level level, int use_syslog)

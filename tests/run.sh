@@ -24,6 +24,7 @@ run_one() {
 	shift
 	case "$name" in *"${TESTS:-}"*) ;; *) return ;; esac
 	log="$OUT/$name.log"
+	mkdir -p "$(dirname "$log")"
 	start=$(date +%s)
 	if "$@" >"$log" 2>&1; then
 		passed=$((passed + 1))
