@@ -49,8 +49,8 @@ enum {
 
 #define DEFAULT_CA_NAME		"tlsecho CA"
 /* In days; 3650 is ten 365-day years. */
-#define DEFAULT_DAYS_CA		3650	/* self-signed and CA certificates */
-#define DEFAULT_DAYS_LEAF	365	/* server and client certificates */
+#define DEFAULT_DAYS_CA		3650	/* self-signed and CA */
+#define DEFAULT_DAYS_LEAF	365	/* server and client */
 #define DEFAULT_DAYS_CRL	30	/* until the CRL's nextUpdate */
 
 struct options {
@@ -63,7 +63,7 @@ struct options {
 	const char		*crl;
 	const char		*not_before;
 	const char		*not_after;
-	long long		 days;		/* 0: the command's default */
+	long long		 days;	/* 0: the command's default */
 	int			 eku;
 	int			 eku_set;
 	int			 force;
@@ -165,20 +165,20 @@ static const char options_help[] =
     "  -h, --help          this help\n";
 
 static const struct option long_options[] = {
-	{ "host",	required_argument,	NULL,	OPT_HOST },
-	{ "name",	required_argument,	NULL,	OPT_NAME },
-	{ "days",	required_argument,	NULL,	OPT_DAYS },
-	{ "cert",	required_argument,	NULL,	OPT_CERT },
-	{ "key",	required_argument,	NULL,	OPT_KEY },
-	{ "ca-cert",	required_argument,	NULL,	OPT_CA_CERT },
-	{ "ca-key",	required_argument,	NULL,	OPT_CA_KEY },
-	{ "crl",	required_argument,	NULL,	OPT_CRL },
-	{ "not-before",	required_argument,	NULL,	OPT_NOT_BEFORE },
-	{ "not-after",	required_argument,	NULL,	OPT_NOT_AFTER },
-	{ "eku",	required_argument,	NULL,	OPT_EKU },
-	{ "force",	no_argument,		NULL,	OPT_FORCE },
-	{ "help",	no_argument,		NULL,	OPT_HELP },
-	{ NULL,		0,			NULL,	0 }
+	{ "host",	required_argument,	NULL, OPT_HOST },
+	{ "name",	required_argument,	NULL, OPT_NAME },
+	{ "days",	required_argument,	NULL, OPT_DAYS },
+	{ "cert",	required_argument,	NULL, OPT_CERT },
+	{ "key",	required_argument,	NULL, OPT_KEY },
+	{ "ca-cert",	required_argument,	NULL, OPT_CA_CERT },
+	{ "ca-key",	required_argument,	NULL, OPT_CA_KEY },
+	{ "crl",	required_argument,	NULL, OPT_CRL },
+	{ "not-before",	required_argument,	NULL, OPT_NOT_BEFORE },
+	{ "not-after",	required_argument,	NULL, OPT_NOT_AFTER },
+	{ "eku",	required_argument,	NULL, OPT_EKU },
+	{ "force",	no_argument,		NULL, OPT_FORCE },
+	{ "help",	no_argument,		NULL, OPT_HELP },
+	{ NULL,		0,			NULL, 0 }
 };
 
 static void

@@ -14,6 +14,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
@@ -155,6 +156,7 @@ static void
 show_key(FILE *fp, X509 *x)
 {
 	EVP_PKEY	*key;
+	const char	*nist;
 	char		 group[64];
 	size_t		 glen;
 
@@ -167,8 +169,11 @@ show_key(FILE *fp, X509 *x)
 		if (!EVP_PKEY_get_group_name(key, group, sizeof(group),
 		    &glen))
 			snprintf(group, sizeof(group), "unknown curve");
-		fprintf(fp, "key: EC %s (%d bits)\n", group,
-		    EVP_PKEY_get_bits(key));
+		/* "P-256 (prime256v1)": the NIST name people know, if any. */
+		if ((nist = EC_curve_nid2nist(OBJ_sn2nid(group))) != NULL)
+			fprintf(fp, "key: EC %s (%s)\n", nist, group);
+		else
+			fprintf(fp, "key: EC %s\n", group);
 		break;
 	case EVP_PKEY_RSA:
 		fprintf(fp, "key: RSA %d bits\n", EVP_PKEY_get_bits(key));

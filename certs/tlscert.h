@@ -62,7 +62,7 @@ struct cert_req {
 struct file_out {
 	const char	*path;
 	int		 fd;
-	int		 created;	/* we made it: file_abort unlinks it */
+	int		 created;	/* file_abort unlinks it */
 };
 
 /* parse.c */
@@ -101,8 +101,9 @@ ASN1_INTEGER *x509_serial(char *err, size_t errlen);
 X509	*x509_build(const struct cert_req *req, EVP_PKEY *key, X509 *ca,
 	    EVP_PKEY *ca_key, char *err, size_t errlen);
 X509	*x509_load(const char *path, char *err, size_t errlen);
-int	x509_check_issuer(const char *ca_path, X509 *ca, const char *key_path,
-	    EVP_PKEY *ca_key, int crl, char *err, size_t errlen);
+int	x509_check_issuer(const char *ca_path, X509 *ca,
+	    const char *key_path, EVP_PKEY *ca_key, int crl, char *err,
+	    size_t errlen);
 int	x509_write(struct file_out *f, X509 *x, char *err, size_t errlen);
 int	x509_pin(X509 *x, char *buf, size_t len);
 X509_CRL *x509_crl(X509 *ca, EVP_PKEY *ca_key, X509 **certs,

@@ -126,7 +126,8 @@ x509_add_san(X509 *x, const struct host_list *hosts, char *err,
 			goto out;
 		}
 		/* iPAddress is an OCTET STRING, dNSName an IA5String. */
-		str = type == 1 ? ASN1_OCTET_STRING_new() : ASN1_IA5STRING_new();
+		str = type == 1 ? ASN1_OCTET_STRING_new() :
+		    ASN1_IA5STRING_new();
 		if ((gen = GENERAL_NAME_new()) == NULL || str == NULL ||
 		    !(type == 1 ? ASN1_STRING_set(str, ip, (int)iplen) :
 		    ASN1_STRING_set(str, hosts->v[i], -1))) {
@@ -138,7 +139,8 @@ x509_add_san(X509 *x, const struct host_list *hosts, char *err,
 		    str);
 		str = NULL;
 		if (!sk_GENERAL_NAME_push(gens, gen)) {
-			tlscert_sslerr(err, errlen, "cannot add subjectAltName");
+			tlscert_sslerr(err, errlen, "cannot add "
+			    "subjectAltName");
 			goto out;
 		}
 		gen = NULL;

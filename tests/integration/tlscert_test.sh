@@ -258,7 +258,7 @@ assert_contains show.log "^serial: $(openssl x509 -in evil.pem -noout -serial | 
 assert_contains show.log '^ca: no$'
 assert_contains show.log '^ext-key-usage: clientAuth$'
 assert_contains show.log '^key-usage: digitalSignature$'
-assert_contains show.log '^key: EC '
+assert_contains show.log '^key: EC P-256 (prime256v1)$'
 assert_contains show.log "^pin: $(tlscert pin evil.pem)$"
 assert_contains show.log '^not-after: 20[0-9-]*T[0-9:]*Z$'
 tlscert show server.pem >show2.log || fail "tlscert show server.pem"
