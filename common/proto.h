@@ -203,10 +203,13 @@ const char	*proto_state_name(enum proto_state);
 
 /*
  * Encodes m as one line of JSON ending in "\n". Returns a string the
- * caller frees with free(), its length (newline included) in *len; NULL
- * when memory runs out. Strings are emitted as given (jansson escapes
- * control characters); invalid UTF-8 is replaced byte by byte with
- * U+FFFD so the line is always valid JSON.
+ * caller frees with free(), its length (newline included) in *len (len
+ * may be NULL); NULL when memory runs out (errno ENOMEM) or m is not
+ * valid: an unknown type, or an unknown state in a message that carries
+ * it (errno EINVAL). Strings are read up to their NUL or their buffer's
+ * end and emitted as given (jansson escapes control characters); invalid
+ * UTF-8 is replaced byte by byte with U+FFFD so the line is always valid
+ * JSON. Unsigned counts above INT64_MAX are sent as INT64_MAX.
  */
 char	*proto_encode(const struct proto_msg *m, size_t *len);
 
@@ -216,25 +219,39 @@ char	*proto_encode(const struct proto_msg *m, size_t *len);
  * their buffer are cut at a UTF-8 character boundary. Returns 0, or -1
  * with a reason in err for malformed JSON, a missing or unknown type, or a
  * field of the wrong JSON type.
+ *
+ * m is zeroed first (and again on failure); session.handshake_ms is -1
+ * when absent. session.fields and counters.fields get the groups present
+ * on the line (all of them for a complete session or snapshot counters
+ * line). Session messages need an "id". err may be NULL.
  */
 int	 proto_decode(const char *line, size_t len, struct proto_msg *m,
 	    char *err, size_t errlen);
 
 /*
  * Parses one command line ("snapshot", "watch", "kill 12", or the JSON
- * object form), surrounding white space ignored. Returns 0, or -1 with a
- * reason fit for an error message to the subscriber in err.
+ * object form), surrounding white space ignored. Exactly len bytes are
+ * read; a NUL among them is an error. Returns 0, or -1 with a reason fit
+ * for an error message to the subscriber in err (peer bytes in it are
+ * escaped and cut short); *cmd is zeroed on failure.
  */
 int	 proto_command_parse(const char *line, size_t len,
 	    struct proto_command *cmd, char *err, size_t errlen);
 
-/* Encodes a command as the bare-word form with "\n"; into buf. */
+/*
+ * Encodes a command as the bare-word form with "\n" into buf (len bytes,
+ * NUL-terminated). Returns the length without the NUL, or -1 when it does
+ * not fit or cmd is not valid (unknown command, kill of id 0).
+ */
 int	 proto_command_format(const struct proto_command *cmd, char *buf,
 	    size_t len);
 
 /*
  * Adds count to name's entry in t (creating it; names beyond
  * PROTO_TALLY_MAX go to "other"). Returns the entry's new count.
+ * The last entry is kept for "other", so PROTO_TALLY_MAX - 1 names get
+ * their own; counts saturate at UINT64_MAX; a zeroed tally is empty.
+ * proto_tally_get returns 0 for a name without an entry.
  */
 uint64_t proto_tally_add(struct proto_tally *t, const char *name,
 	    uint64_t count);
