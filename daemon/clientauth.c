@@ -38,6 +38,7 @@
 #define REASON_ADDR		"addr-not-in-cert"
 #define REASON_PROTOCOL		"protocol-version"
 #define REASON_CIPHER		"no-shared-cipher"
+#define REASON_PEER_ALERT	"peer-alert"
 
 struct addr_lookup {
 	pthread_mutex_t		 lock;
@@ -65,6 +66,8 @@ session_hs_reason(struct tls *tls)
 		const char	*phrase;
 		const char	*reason;
 	} map[] = {
+		/* An alert the client sent: it refused us, not we it. */
+		{ "alert",				REASON_PEER_ALERT },
 		{ "certificate has expired",		REASON_EXPIRED },
 		{ "expired",				REASON_EXPIRED },
 		{ "not yet valid",			REASON_NOT_YET_VALID },

@@ -59,6 +59,7 @@ struct session {
 	int64_t			 start_mono;
 	int64_t			 deadline_mono;	/* handshake deadline */
 	enum io_event		 io;		/* last callback outcome */
+	int			 eof;		/* the peer closed TCP */
 	int			 io_errno;
 	char			 peer[PROTO_ADDR_MAX];
 	char			 local[PROTO_ADDR_MAX];
@@ -102,6 +103,7 @@ session_read_cb(struct tls *ctx, void *buf, size_t len, void *arg)
 			return n;
 		if (n == 0) {
 			s->io = IO_EOF;
+			s->eof = 1;
 			return 0;
 		}
 		if (errno == EINTR)
@@ -428,11 +430,11 @@ session_echo(struct session *s)
 			break;
 		}
 		if (n < 0) {
-			if (s->io == IO_EOF)
+			if (s->eof)
 				session_fail(s, REASON_PEER_CLOSED,
 				    "without close_notify");
-			else if (s->io == IO_ERROR && s->io_errno ==
-			    ECONNRESET)
+			else if (s->io == IO_ERROR && (s->io_errno ==
+			    ECONNRESET || s->io_errno == EPIPE))
 				session_fail(s, REASON_RESET, NULL);
 			else
 				session_fail(s, REASON_ERROR,

@@ -31,6 +31,40 @@ static int	tlsconf_check_file(const char *, const char *, char *, size_t);
 static struct tlsconf *tlsconf_build(const struct config *, char *, size_t);
 static int	tlsconf_probe(struct tlsconf *, char *, size_t);
 static void	tlsconf_free(struct tlsconf *);
+static void	tlsconf_explain(const struct config *, const char *, char *,
+		    size_t);
+
+/*
+ * Turns libtls's terse keypair errors into what went wrong and with
+ * which file: libtls says "failed to read" when the PEM does not parse
+ * and "failed to load" when OpenSSL refuses the key for the certificate.
+ */
+static void
+tlsconf_explain(const struct config *c, const char *e, char *err,
+    size_t errlen)
+{
+	char	msg[512];
+	size_t	len;
+
+	snprintf(msg, sizeof(msg), "%s", e != NULL ? e : "unknown error");
+	/* libtls appends strerror(errno) even when errno is 0. */
+	len = strlen(msg);
+	if (len > 9 && strcmp(msg + len - 9, ": Success") == 0)
+		msg[len - 9] = '\0';
+	e = msg;
+	if (strstr(e, "failed to load private key") != NULL)
+		snprintf(err, errlen, "--key %s: the private key does not match "
+		    "the certificate in --cert %s (key mismatch)", c->key_file,
+		    c->cert_file);
+	else if (strstr(e, "failed to read private key") != NULL)
+		snprintf(err, errlen, "--key %s: not a PEM private key (%s)",
+		    c->key_file, e);
+	else if (strstr(e, "certificate") != NULL)
+		snprintf(err, errlen, "--cert %s: %s", c->cert_file, e);
+	else
+		snprintf(err, errlen, "--cert %s / --key %s: %s", c->cert_file,
+		    c->key_file, e);
+}
 
 /* A file named by an option must exist and be a readable regular file. */
 static int
@@ -146,8 +180,7 @@ tlsconf_build(const struct config *c, char *err, size_t errlen)
 		goto fail;
 	}
 	if (tls_configure(tc->ctx, tc->config) == -1) {
-		snprintf(err, errlen, "--cert %s / --key %s: %s", c->cert_file,
-		    c->key_file, tls_error(tc->ctx));
+		tlsconf_explain(c, tls_error(tc->ctx), err, errlen);
 		goto fail;
 	}
 	/* The server context has its own copy; wipe ours. */

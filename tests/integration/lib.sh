@@ -122,3 +122,29 @@ stop_daemon() {
 random_file() {
 	head -c "$2" /dev/urandom >"$1"
 }
+
+# hold_stdin NAME: $T/hold.NAME becomes a fifo whose writer stays open for
+# a minute (a client's stdin that never ends); the writer is tracked.
+hold_stdin() {
+	mkfifo "$T/hold.$1"
+	sleep 60 >"$T/hold.$1" &
+	echo $! >"$T/hold.$1.pid"
+	track $!
+}
+
+# release_stdin NAME: ends that held stdin (the client sees EOF).
+release_stdin() {
+	kill "$(cat "$T/hold.$1.pid")" 2>/dev/null
+}
+
+# rawclient MODE PORT SECONDS: a misbehaving client (tests/tools).
+rawclient() {
+	python3 "$(dirname "$0")/../tools/rawclient.py" "$@"
+}
+
+# stats COMMAND: one command to the stats socket; prints the reply lines
+# up to and including "end" (or the first error).
+stats() {
+	printf '%s\n' "$1" | timeout 10 socat -t 5 - "UNIX-CONNECT:$STATS" |
+	    sed '/"type":"end"/q; /"type":"error"/q'
+}

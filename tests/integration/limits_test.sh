@@ -1,0 +1,91 @@
+#!/bin/bash
+# tlsechod's limits against misbehaving and excess clients: a handshake
+# sent one byte at a time is cut at the handshake deadline, a client that
+# never reads is cut at the send limit while another echoes on,
+# --max-conns refuses the extra connection and serves the rest, a
+# plaintext HTTP request gets a 400 and the reason not-tls, and SIGTERM
+# closes sessions with close_notify and exits 0.
+
+. "$(dirname "$0")/lib.sh"
+
+make_pki
+start_daemon --handshake-timeout 2s --send-timeout 1s --max-conns 3 \
+    --idle-timeout 30s
+PIN=$(tlscert pin "$T/server.pem")
+
+# Slow handshake: one byte every half second, cut at the 2 s deadline.
+rawclient slow-hello "$PORT" 15 >"$T/slow.out" || fail "slow client: $(cat "$T/slow.out")"
+secs=$(sed -n 's/closed after \([0-9.]*\)s/\1/p' "$T/slow.out")
+python3 -c "import sys; sys.exit(0 if 1.8 <= $secs < 6 else 1)" ||
+    fail "slow handshake closed after ${secs}s; the deadline is 2s"
+wait_until 5 grep -q 'reason=handshake-timeout' "$DAEMON_LOG" ||
+    fail "no reason=handshake-timeout logged"
+ok "one byte at a time: cut after ${secs}s (deadline 2s), reason=handshake-timeout"
+
+# A client that never reads, while another echoes 2 MB alongside it.
+random_file "$T/in.bin" 2000000
+rawclient no-read "$PORT" 20 >"$T/noread.out" &
+NOREAD=$!
+track $NOREAD
+tlsecho --pin "$PIN" --wait 2s 127.0.0.1 "$PORT" <"$T/in.bin" \
+    >"$T/out.bin" 2>"$T/c.log" || fail "echo beside a stuck client: $(cat "$T/c.log")"
+cmp -s "$T/in.bin" "$T/out.bin" || fail "echo beside a stuck client is not exact"
+wait "$NOREAD" || fail "the stuck client was not cut off: $(cat "$T/noread.out")"
+wait_until 5 grep -q 'reason=send-timeout' "$DAEMON_LOG" ||
+    fail "no reason=send-timeout logged"
+ok "never-reading client $(cat "$T/noread.out"); reason=send-timeout; the other echoed 2 MB exactly"
+
+# --max-conns 3: three held sessions, the fourth is accepted and closed.
+for i in 1 2 3; do
+	hold_stdin "s$i"
+	tlsecho --pin "$PIN" 127.0.0.1 "$PORT" <"$T/hold.s$i" >"$T/held$i.out" 2>&1 &
+	track $!
+done
+wait_until 10 sh -c "[ \$(grep -c 'event=session-open' '$DAEMON_LOG') -ge 5 ]" ||
+    fail "three held sessions did not open"
+if echo extra | tlsecho --pin "$PIN" --wait 1s 127.0.0.1 "$PORT" \
+    >"$T/extra.out" 2>"$T/extra.log"; then
+	[ -s "$T/extra.out" ] && fail "the connection over --max-conns was served"
+fi
+wait_until 5 grep -q 'event=reject .*reason=max-conns' "$DAEMON_LOG" ||
+    fail "no event=reject reason=max-conns logged"
+stats snapshot >"$T/snap.json"
+python3 - "$T/snap.json" <<'PY' || fail "snapshot counters: $(cat "$T/snap.json")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+c = [l for l in lines if l["type"] == "counters"][0]
+sessions = [l for l in lines if l["type"] == "session"]
+assert c["rejected"] == 1, c
+assert c["active"] == 3, c
+assert len(sessions) == 3, sessions
+PY
+ok "--max-conns 3: the fourth connection is refused and counted"
+
+# The rest are still served: end one held session, a new client echoes.
+closes=$(grep -c 'event=session-close' "$DAEMON_LOG")
+release_stdin s1
+wait_until 10 sh -c "[ \$(grep -c 'event=session-close' '$DAEMON_LOG') -gt $closes ]" ||
+    fail "the released session did not close"
+echo again | tlsecho --pin "$PIN" --wait 2s 127.0.0.1 "$PORT" >"$T/again.out" 2>"$T/again.log" ||
+    fail "no service after the refusal: $(cat "$T/again.log")"
+[ "$(cat "$T/again.out")" = again ] || fail "echo after the refusal: '$(cat "$T/again.out")'"
+ok "after the refusal, sessions under the limit are served"
+
+# Plaintext HTTP to the TLS port: a 400 telling it to use TLS.
+printf 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n' |
+    timeout 10 socat -t 5 - "TCP:127.0.0.1:$PORT" >"$T/http.out" 2>&1 || true
+assert_contains "$T/http.out" "HTTP/1.1 400 Bad Request"
+assert_contains "$T/http.out" "speaks TLS"
+wait_until 5 grep -q 'reason=not-tls' "$DAEMON_LOG" || fail "no reason=not-tls logged"
+ok "plain HTTP gets '$(head -n 1 "$T/http.out" | tr -d '\r')' and reason=not-tls"
+
+# SIGTERM: held sessions are closed with close_notify (their clients
+# exit 0 on a clean close), the daemon exits 0 within the drain time.
+start=$(date +%s%N)
+stop_daemon || fail "tlsechod exited $? on SIGTERM"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$ms" -lt 6000 ] || fail "SIGTERM took ${ms}ms"
+wait_until 5 grep -q 'reason=shutdown' "$DAEMON_LOG" || fail "no reason=shutdown logged"
+assert_contains "$DAEMON_LOG" "event=stopped"
+[ -e "$STATS" ] && fail "the stats socket was left behind"
+ok "SIGTERM drained in ${ms}ms, exit 0, reason=shutdown, socket removed"

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Misbehaving TLS clients for tlsechod's integration tests.
+
+Each mode is bounded in time and prints one line saying what it saw:
+
+  slow-hello PORT SECONDS   sends a TLS record header one byte every 0.5 s
+                            and reports when the server closed the socket
+  no-read PORT SECONDS      completes a TLS handshake, then writes without
+                            ever reading until the server gives up on it
+"""
+import socket
+import ssl
+import sys
+import time
+
+
+def slow_hello(port, limit):
+    s = socket.create_connection(("127.0.0.1", port), timeout=limit)
+    start = time.monotonic()
+    payload = b"\x16\x03\x01\x02\x00" + b"\x01" * 64
+    for b in payload:
+        if time.monotonic() - start > limit:
+            print("still-open after %.1fs" % (time.monotonic() - start))
+            return 1
+        try:
+            s.send(bytes([b]))
+            s.settimeout(0.5)
+            if s.recv(1) == b"":
+                break
+        except socket.timeout:
+            continue
+        except (ConnectionResetError, BrokenPipeError):
+            break
+    print("closed after %.1fs" % (time.monotonic() - start))
+    return 0
+
+
+def no_read(port, limit):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    raw = socket.create_connection(("127.0.0.1", port), timeout=limit)
+    # Small buffers so the server's writes back fill up soon.
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s = ctx.wrap_socket(raw)
+    chunk = b"x" * 16384
+    start = time.monotonic()
+    sent = 0
+    s.settimeout(1.0)
+    while time.monotonic() - start < limit:
+        try:
+            sent += s.send(chunk)
+        except socket.timeout:
+            continue
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLError, OSError):
+            print("cut off after %.1fs, %d bytes sent"
+                  % (time.monotonic() - start, sent))
+            return 0
+    print("still-open after %.1fs, %d bytes sent"
+          % (time.monotonic() - start, sent))
+    return 1
+
+
+def main():
+    mode, port, limit = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    if mode == "slow-hello":
+        return slow_hello(port, limit)
+    if mode == "no-read":
+        return no_read(port, limit)
+    print("unknown mode %s" % mode, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
