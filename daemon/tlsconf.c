@@ -43,15 +43,8 @@ static void
 tlsconf_explain(const struct config *c, const char *e, char *err,
     size_t errlen)
 {
-	char	msg[512];
-	size_t	len;
-
-	snprintf(msg, sizeof(msg), "%s", e != NULL ? e : "unknown error");
-	/* libtls appends strerror(errno) even when errno is 0. */
-	len = strlen(msg);
-	if (len > 9 && strcmp(msg + len - 9, ": Success") == 0)
-		msg[len - 9] = '\0';
-	e = msg;
+	if (e == NULL)
+		e = "unknown error";
 	if (strstr(e, "failed to load private key") != NULL)
 		snprintf(err, errlen, "--key %s: the private key does not match "
 		    "the certificate in --cert %s (key mismatch)", c->key_file,
@@ -109,6 +102,7 @@ static struct tlsconf *
 tlsconf_build(const struct config *c, char *err, size_t errlen)
 {
 	struct tlsconf	*tc;
+	size_t		 len;
 
 	if (tlsconf_check_file("--cert", c->cert_file, err, errlen) == -1 ||
 	    tlsconf_check_key_mode(c->key_file, err, errlen) == -1)
@@ -189,6 +183,9 @@ tlsconf_build(const struct config *c, char *err, size_t errlen)
 		goto fail;
 	return tc;
 fail:
+	/* libtls appends strerror(errno) even when errno is 0. */
+	if ((len = strlen(err)) > 9 && strcmp(err + len - 9, ": Success") == 0)
+		err[len - 9] = '\0';
 	tlsconf_free(tc);
 	return NULL;
 }
