@@ -20,11 +20,11 @@ static const struct col_spec col_specs[COL__COUNT] = {
 	[COL_ID] =	{ "ID",		5,	10,	1 },
 	[COL_PEER] =	{ "PEER",	15,	47,	0 },
 	[COL_STATE] =	{ "STATE",	5,	5,	0 },
-	[COL_VERSION] =	{ "VERSION",	7,	8,	0 },
+	[COL_VERSION] =	{ "VERSION",	8,	8,	0 },
 	[COL_CIPHER] =	{ "CIPHER",	22,	32,	0 },
 	[COL_SUBJECT] =	{ "SUBJECT",	12,	64,	0 },
 	[COL_ISSUER] =	{ "ISSUER",	12,	64,	0 },
-	[COL_REASON] =	{ "REASON",	10,	20,	0 },
+	[COL_REASON] =	{ "REASON",	12,	20,	0 },
 	[COL_IN] =	{ "IN",		6,	6,	1 },
 	[COL_OUT] =	{ "OUT",	6,	6,	1 },
 	[COL_AGE] =	{ "AGE",	6,	6,	1 },
@@ -50,7 +50,7 @@ const size_t columns_nhistory =
 
 /* Which columns take left-over space, in order. */
 static const enum col_id col_flex[] = {
-	COL_CIPHER, COL_SUBJECT, COL_REASON, COL_ISSUER, COL_PEER, COL_ID,
+	COL_REASON, COL_CIPHER, COL_SUBJECT, COL_ISSUER, COL_PEER, COL_ID,
 	COL_VERSION
 };
 

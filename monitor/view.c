@@ -761,8 +761,7 @@ enum view_action
 view_key(struct model *m)
 {
 	wint_t		 wc;
-	int		 r, t = v_tab == TAB_HISTORY, page;
-	size_t		 i;
+	int		 r, page;
 
 	if (!v_started)
 		return VIEW_IDLE;
@@ -860,20 +859,19 @@ view_key(struct model *m)
 		v_detail = 0;
 		break;
 	case 's':
-		for (i = 0; i < columns_nsessions; i++)
-			if (columns_sessions[i] == m->sort_col)
-				break;
-		/* Cycle in display order, over the session columns. */
+		/* Cycle in display order over the columns on screen. */
 		{
-			enum col_id	 next = m->sort_col;
+			struct col_layout	 l;
+			int			 c;
 
-			do {
-				next = (enum col_id)((next + 1) % COL__COUNT);
-				for (i = 0; i < columns_nsessions; i++)
-					if (columns_sessions[i] == next)
-						break;
-			} while (i == columns_nsessions);
-			model_set_sort(m, next, m->sort_rev);
+			columns_fit(columns_sessions, columns_nsessions, COLS,
+			    &l);
+			for (c = 0; c < l.n; c++)
+				if (l.col[c].id > m->sort_col)
+					break;
+			if (l.n > 0)
+				model_set_sort(m, l.col[c < l.n ? c : 0].id,
+				    m->sort_rev);
 		}
 		v_tab = TAB_SESSIONS;
 		break;
@@ -907,6 +905,5 @@ view_key(struct model *m)
 		clearok(curscr, TRUE);
 		break;
 	}
-	(void)t;
 	return VIEW_REDRAW;
 }
