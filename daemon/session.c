@@ -45,6 +45,7 @@ enum io_event {
 	IO_READ_TIMEOUT,
 	IO_WRITE_TIMEOUT,
 	IO_EOF,
+	IO_STOPPED,
 	IO_ERROR
 };
 
@@ -53,6 +54,7 @@ struct session {
 	uint64_t		 id;
 	struct slot		*slot;
 	struct tlsconf		*tc;
+	struct tls		*sctx;		/* server ctx accepted on */
 	struct tls		*tls;
 	int			 in_handshake;
 	int			 established;	/* handshake done */
@@ -101,6 +103,24 @@ session_read_cb(struct tls *ctx, void *buf, size_t len, void *arg)
 		n = recv(s->fd, buf, len, 0);
 		if (n > 0)
 			return n;
+		/*
+		 * A stop request shuts our read side; report it as "no data
+		 * yet" so the TLS state stays sound and close_notify can
+		 * still be sent.
+		 */
+		if (n == 0 && atomic_load(&s->slot->stop) != STOP_NONE) {
+			s->io = IO_STOPPED;
+			return TLS_WANT_POLLIN;
+		}
+		if (n == 0 && atomic_load(&s->slot->stop) != STOP_NONE) {
+			/*
+			 * Not the peer's EOF but our own shutdown(SHUT_RD):
+			 * OpenSSL would answer an EOF with a fatal alert
+			 * instead of the close_notify a kill or a drain owes.
+			 */
+			s->io = IO_STOPPED;
+			return TLS_WANT_POLLIN;
+		}
 		if (n == 0) {
 			s->io = IO_EOF;
 			s->eof = 1;
@@ -156,6 +176,7 @@ session_start(int fd, const struct sockaddr_storage *peer,
 	pthread_t		 tid;
 	uint64_t		 id;
 	char			 paddr[PROTO_ADDR_MAX];
+	char			 cerr[DETAIL_MAX];
 	int			 err;
 
 	addr_format((const struct sockaddr *)peer, paddr, sizeof(paddr));
@@ -188,11 +209,21 @@ session_start(int fd, const struct sockaddr_storage *peer,
 	registry_set_info(s->slot, &info, PROTO_F_ADDRS);
 
 	s->tc = tlsconf_acquire();
-	/* Only this (the accept) thread touches the server context. */
-	if (s->tc == NULL || tls_accept_cbs(s->tc->ctx, &s->tls,
-	    session_read_cb, session_write_cb, s) == -1) {
-		session_fail(s, REASON_ERROR, s->tc == NULL ? "no TLS "
-		    "configuration" : tls_error(s->tc->ctx));
+	if (s->tc == NULL) {
+		session_fail(s, REASON_ERROR, "no TLS configuration");
+		session_close(s);
+		return -1;
+	}
+	if ((s->sctx = tlsconf_session_ctx(s->tc, cerr, sizeof(cerr))) ==
+	    NULL) {
+		session_fail(s, REASON_ERROR, cerr);
+		session_close(s);
+		return -1;
+	}
+	/* Only this (the accept) thread touches a shared server context. */
+	if (tls_accept_cbs(s->sctx, &s->tls, session_read_cb,
+	    session_write_cb, s) == -1) {
+		session_fail(s, REASON_ERROR, tls_error(s->sctx));
 		session_close(s);
 		return -1;
 	}
@@ -313,7 +344,8 @@ session_sniff(struct session *s)
 static int
 session_handshake(struct session *s)
 {
-	int	ret;
+	const char	*reason, *text;
+	int		 ret;
 
 	s->in_handshake = 1;
 	for (;;) {
@@ -333,9 +365,11 @@ session_handshake(struct session *s)
 		}
 		if (s->io == IO_ERROR && s->io_errno == ECONNRESET)
 			session_fail(s, REASON_RESET, "during the handshake");
-		else
-			session_fail(s, session_hs_reason(s->tls),
-			    tls_error(s->tls));
+		else {
+			reason = session_hs_reason(s->tls, s->sctx !=
+			    s->tc->ctx ? s->sctx : NULL, &text);
+			session_fail(s, reason, text);
+		}
 		registry_count_hs_failure(s->reason);
 		return -1;
 	}
@@ -415,6 +449,8 @@ session_echo(struct session *s)
 		s->io = IO_OK;
 		n = tls_read(s->tls, buf, ECHO_BUF_SIZE);
 		if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+			if (s->io == IO_STOPPED)
+				break;
 			if (s->io == IO_READ_TIMEOUT) {
 				session_fail(s, REASON_IDLE, NULL);
 				break;
@@ -483,12 +519,10 @@ session_close(struct session *s)
 	uint64_t	 out = atomic_load(&slot->bytes_out);
 	int		 sound;
 
-	if (stop == STOP_KILLED) {
-		s->reason[0] = '\0';
-		session_fail(s, REASON_KILLED, NULL);
-	} else if (stop == STOP_SHUTDOWN) {
-		s->reason[0] = '\0';
-		session_fail(s, REASON_SHUTDOWN, NULL);
+	if (stop != STOP_NONE) {
+		s->reason[0] = s->detail[0] = '\0';
+		session_fail(s, stop == STOP_KILLED ? REASON_KILLED :
+		    REASON_SHUTDOWN, NULL);
 	} else if (s->reason[0] == '\0')
 		session_fail(s, REASON_ERROR, "unknown");
 
@@ -502,6 +536,8 @@ session_close(struct session *s)
 	}
 	tls_free(s->tls);
 	s->tls = NULL;
+	tlsconf_session_ctx_free(s->tc, s->sctx);
+	s->sctx = NULL;
 
 	pthread_mutex_lock(&slot->lock);
 	close(s->fd);

@@ -48,7 +48,7 @@ for t in "$TOP"/tests/integration/*_test.sh; do
 	run_one "integration/$(basename "$t" .sh)" bash "$t"
 done
 
-if [ -d "$TOP/build-fuzz" ]; then
+if [ "${RUN_FUZZ:-1}" = 1 ] && [ -d "$TOP/build-fuzz" ]; then
 	for f in "$TOP"/build-fuzz/*_fuzz; do
 		[ -x "$f" ] || continue
 		# New inputs go to a scratch corpus; the committed seeds
