@@ -641,8 +641,7 @@ draw_help(int y0, int lines)
 		"Enter              details of the selected session",
 		"Tab, 1, 2, 3       sessions, history, breakdown",
 		"s / r              cycle the sort column / reverse it",
-		"/                  filter by address, subject, issuer, "
-		    "cipher",
+		"/                  filter: address, subject, issuer, cipher",
 		"Esc                clear the filter, leave a view",
 		"k                  kill the selected session (asks y/n)",
 		"p                  pause the display",
