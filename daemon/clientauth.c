@@ -39,6 +39,7 @@
 #define REASON_PROTOCOL		"protocol-version"
 #define REASON_CIPHER		"no-shared-cipher"
 #define REASON_PEER_ALERT	"peer-alert"
+#define REASON_CRL_MISSING	"crl-unusable"
 
 struct addr_lookup {
 	pthread_mutex_t		 lock;
@@ -55,44 +56,55 @@ static void	 addr_lookup_unref(struct addr_lookup *);
 static int	 same_ip(const struct sockaddr *, const struct sockaddr *);
 
 /*
- * Maps libtls's description of a failed handshake to a close reason.
- * libtls reports the X.509 verification error as text, so the mapping
- * is by phrase.
+ * Maps a failed handshake to a close reason and sets *text to the most
+ * precise description there is. libtls reports the X.509 verification
+ * error only as text, and only in the server context the verify callback
+ * was configured on (sctx, private to the session when client
+ * certificates are checked; NULL otherwise): the connection's own error
+ * just says "certificate verify failed". So the mapping is by phrase,
+ * over the verify error first.
  */
 const char *
-session_hs_reason(struct tls *tls)
+session_hs_reason(struct tls *tls, struct tls *sctx, const char **text)
 {
 	static const struct {
 		const char	*phrase;
 		const char	*reason;
 	} map[] = {
-		/* An alert the client sent: it refused us, not we it. */
-		{ "alert",				REASON_PEER_ALERT },
+		/* X.509 verification (X509_verify_cert_error_string). */
 		{ "certificate has expired",		REASON_EXPIRED },
-		{ "expired",				REASON_EXPIRED },
-		{ "not yet valid",			REASON_NOT_YET_VALID },
-		{ "revoked",				REASON_REVOKED },
+		{ "certificate is not yet valid",	REASON_NOT_YET_VALID },
+		{ "certificate revoked",		REASON_REVOKED },
 		{ "unsupported certificate purpose",	REASON_KEY_USAGE },
-		{ "purpose",				REASON_KEY_USAGE },
-		{ "did not return a certificate",	REASON_NO_CERT },
-		{ "certificate required",		REASON_NO_CERT },
-		{ "no certificate",			REASON_NO_CERT },
+		{ "unsuitable certificate purpose",	REASON_KEY_USAGE },
 		{ "unable to get local issuer",		REASON_UNKNOWN_CA },
 		{ "unable to get issuer",		REASON_UNKNOWN_CA },
 		{ "self-signed",			REASON_UNKNOWN_CA },
 		{ "self signed",			REASON_UNKNOWN_CA },
-		{ "unknown ca",				REASON_UNKNOWN_CA },
 		{ "certificate signature failure",	REASON_UNKNOWN_CA },
-		{ "unable to get certificate CRL",	REASON_REVOKED },
+		{ "unable to get certificate CRL",	REASON_CRL_MISSING },
+		{ "CRL has expired",			REASON_CRL_MISSING },
+		{ "CRL is not yet valid",		REASON_CRL_MISSING },
+		/* An alert the client sent: it refused us, not we it. */
+		{ "alert",				REASON_PEER_ALERT },
+		/* TLS-level refusals. */
+		{ "did not return a certificate",	REASON_NO_CERT },
+		{ "certificate required",		REASON_NO_CERT },
+		{ "no certificate",			REASON_NO_CERT },
 		{ "no shared cipher",			REASON_CIPHER },
 		{ "unsupported protocol",		REASON_PROTOCOL },
 		{ "wrong version",			REASON_PROTOCOL },
 		{ "version too low",			REASON_PROTOCOL },
 		{ "protocol version",			REASON_PROTOCOL },
 	};
-	const char	*e = tls_error(tls);
+	const char	*e = tls_error(tls), *v;
 	size_t		 i;
 
+	*text = e;
+	if (e != NULL && sctx != NULL && strcasestr(e,
+	    "certificate verify failed") != NULL &&
+	    (v = tls_error(sctx)) != NULL)
+		*text = e = v;
 	if (e == NULL)
 		return REASON_HS_FAILED;
 	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)

@@ -5,6 +5,14 @@
  * tlsconf is immutable once published and freed when its last reference
  * goes: the "current" slot holds one, every session holds one, so a reload
  * never frees a configuration a running session still uses.
+ *
+ * With client certificates, every session gets a server context of its
+ * own (tlsconf_session_ctx). libtls's certificate verify callback writes
+ * its error into the server context it was configured on, not into the
+ * connection's: with one shared context, two clients failing verification
+ * at once would free and replace the same error string from two threads,
+ * and the precise X.509 error ("certificate has expired") would be lost
+ * to the next one. A private context makes that error the session's own.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -177,8 +185,13 @@ tlsconf_build(const struct config *c, char *err, size_t errlen)
 		tlsconf_explain(c, tls_error(tc->ctx), err, errlen);
 		goto fail;
 	}
-	/* The server context has its own copy; wipe ours. */
-	tls_config_clear_keys(tc->config);
+	/*
+	 * The server context has its own copy; wipe ours, unless each
+	 * session configures a context of its own from it.
+	 */
+	tc->per_session = c->client_ca_file != NULL;
+	if (!tc->per_session)
+		tls_config_clear_keys(tc->config);
 	if (tlsconf_probe(tc, err, errlen) == -1)
 		goto fail;
 	return tc;
@@ -315,6 +328,39 @@ tlsconf_reload(const struct config *c, char *err, size_t errlen)
 	pthread_mutex_unlock(&tlsconf_lock);
 	tlsconf_release(old);
 	return 0;
+}
+
+/*
+ * The server context a new session accepts on: the shared one, or with
+ * client certificates a fresh one configured from the same tls_config
+ * (see the LOCKING comment). Called on the accept thread only. Returns
+ * NULL with the reason in err; free with tlsconf_session_ctx_free.
+ */
+struct tls *
+tlsconf_session_ctx(struct tlsconf *tc, char *err, size_t errlen)
+{
+	struct tls	*ctx;
+
+	if (!tc->per_session)
+		return tc->ctx;
+	if ((ctx = tls_server()) == NULL) {
+		snprintf(err, errlen, "tls_server: out of memory");
+		return NULL;
+	}
+	if (tls_configure(ctx, tc->config) == -1) {
+		snprintf(err, errlen, "tls_configure: %s", tls_error(ctx));
+		tls_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* Frees a context tlsconf_session_ctx made; the shared one stays. */
+void
+tlsconf_session_ctx_free(struct tlsconf *tc, struct tls *ctx)
+{
+	if (tc != NULL && ctx != NULL && ctx != tc->ctx)
+		tls_free(ctx);
 }
 
 struct tlsconf *

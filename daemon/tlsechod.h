@@ -66,6 +66,8 @@ struct tlsconf {
 	struct tls_config	*config;	/* [I] */
 	atomic_int		 refs;		/* [a] */
 	uint64_t		 generation;	/* [I] 1, 2, ... per reload */
+	int			 per_session;	/* [I] a server ctx per session
+						   (client certificates) */
 	char			 subject[PROTO_NAME_MAX];	/* [I] */
 	int64_t			 not_after;	/* [I] epoch seconds */
 };
@@ -134,6 +136,8 @@ const char *options_default_stats_socket(char *, size_t);
 int	 tlsconf_init(const struct config *, char *, size_t);
 int	 tlsconf_reload(const struct config *, char *, size_t);
 struct tlsconf *tlsconf_acquire(void);
+struct tls *tlsconf_session_ctx(struct tlsconf *, char *, size_t);
+void	 tlsconf_session_ctx_free(struct tlsconf *, struct tls *);
 void	 tlsconf_release(struct tlsconf *);
 void	 tlsconf_shutdown(void);
 int	 tlsconf_check_key_mode(const char *, char *, size_t);
@@ -170,7 +174,7 @@ int	 session_start(int, const struct sockaddr_storage *,
 	    const struct sockaddr_storage *);
 
 /* daemon/clientauth.c */
-const char *session_hs_reason(struct tls *);
+const char *session_hs_reason(struct tls *, struct tls *, const char **);
 int	 session_verify_client(struct tls *, int, int64_t, char *, size_t,
 	    char *, size_t);
 
