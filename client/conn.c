@@ -28,7 +28,8 @@
 #include "common/util.h"
 #include "client/tlsecho.h"
 
-static int	conn_try(const struct addrinfo *, int64_t, int *);
+static int	conn_try(const struct addrinfo *, const struct addrinfo *,
+	    int64_t, int *);
 static int	conn_tcp(struct conn *, const struct options *, int64_t,
 		    char *, size_t);
 static int	conn_set_timeouts(int, long long);
@@ -131,12 +132,13 @@ conn_open(struct conn *c, const struct options *o, char *err, size_t errlen)
 }
 
 /*
- * Starts a non-blocking connect to one address and waits for it until
- * deadline. Returns the socket, or -1 with the reason in *errp (ETIMEDOUT
- * when the deadline passed).
+ * Starts a non-blocking connect to one address, from src when not NULL,
+ * and waits for it until deadline. Returns the socket, or -1 with the
+ * reason in *errp (ETIMEDOUT when the deadline passed).
  */
 static int
-conn_try(const struct addrinfo *ai, int64_t deadline, int *errp)
+conn_try(const struct addrinfo *ai, const struct addrinfo *src,
+    int64_t deadline, int *errp)
 {
 	struct pollfd	pfd;
 	socklen_t	slen;
@@ -148,6 +150,10 @@ conn_try(const struct addrinfo *ai, int64_t deadline, int *errp)
 	if (fd == -1) {
 		*errp = errno;
 		return -1;
+	}
+	if (src != NULL && bind(fd, src->ai_addr, src->ai_addrlen) == -1) {
+		*errp = errno;
+		goto fail;
 	}
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 		return fd;
@@ -194,22 +200,38 @@ static int
 conn_tcp(struct conn *c, const struct options *o, int64_t deadline,
     char *err, size_t errlen)
 {
-	struct addrinfo	 hints, *res = NULL, *ai;
+	struct addrinfo	 hints, *res = NULL, *src = NULL, *ai;
 	char		 addr[ADDR_STR_MAX] = "", ms[32];
 	int		 gerr, fd = -1, lasterr = 0, rv = -1;
 
+	if (o->source != NULL) {
+		/* main_parse made sure it is a numeric address. */
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = o->family;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+		if ((gerr = getaddrinfo(o->source, NULL, &hints, &src)) != 0) {
+			snprintf(err, errlen, "--source %s: %s", o->source,
+			    gai_strerror(gerr));
+			goto out;
+		}
+	}
+
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = o->family;
+	/* With --source, only addresses of its family can be reached. */
+	hints.ai_family = src != NULL ? src->ai_family : o->family;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
 	if ((gerr = getaddrinfo(o->host, o->port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "cannot resolve %s: %s", c->label,
+		snprintf(err, errlen, "cannot resolve %s%s%s: %s", c->label,
+		    src != NULL ? " from --source " : "",
+		    src != NULL ? o->source : "",
 		    gerr == EAI_SYSTEM ? strerror(errno) : gai_strerror(gerr));
 		goto out;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		addr_format(ai->ai_addr, addr, sizeof(addr));
-		if ((fd = conn_try(ai, deadline, &lasterr)) != -1)
+		if ((fd = conn_try(ai, src, deadline, &lasterr)) != -1)
 			break;
 		if (lasterr == ETIMEDOUT)
 			break;
@@ -236,6 +258,8 @@ conn_tcp(struct conn *c, const struct options *o, int64_t deadline,
 out:
 	if (res != NULL)
 		freeaddrinfo(res);
+	if (src != NULL)
+		freeaddrinfo(src);
 	return rv;
 }
 

@@ -5,6 +5,8 @@
  * or verification error, 2 for a bad option.
  */
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +51,7 @@ static const struct option main_longopts[] = {
 	{ "connect-timeout",	required_argument,	NULL,
 	    OPT_CONNECT_TIMEOUT },
 	{ "wait",		required_argument,	NULL, OPT_WAIT },
+	{ "source",		required_argument,	NULL, 's' },
 	{ "verbose",		no_argument,		NULL, 'v' },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "version",		no_argument,		NULL, 'V' },
@@ -59,6 +62,7 @@ static void	main_help(void);
 static void	main_usage(const char *, ...)
 		    __attribute__((format(printf, 1, 2), noreturn));
 static int	main_pin_valid(const char *);
+static int	main_ip_valid(const char *);
 static void	main_parse(int, char **, struct options *);
 static void	main_std_fds(void);
 
@@ -91,6 +95,8 @@ main_help(void)
 "\n"
 "Connection:\n"
 "  -4, -6                  IPv4 or IPv6 only\n"
+"  -s, --source ADDR       connect from this local IP address (for servers\n"
+"                          that check the client's address, e.g. 127.0.0.2)\n"
 "  --connect-timeout DUR   bound on TCP connect plus handshake (default 10s)\n"
 "  --wait DUR              after stdin ends, how long the server may stay\n"
 "                          quiet before we close (default 2s)\n"
@@ -136,6 +142,16 @@ main_pin_valid(const char *s)
 	return i == TLSECHO_PIN_HEX;
 }
 
+/* A numeric IPv4 or IPv6 address. */
+static int
+main_ip_valid(const char *s)
+{
+	struct in6_addr	a;
+
+	return inet_pton(AF_INET, s, &a) == 1 ||
+	    inet_pton(AF_INET6, s, &a) == 1;
+}
+
 /* Fills o from the command line; exits 2 on anything wrong. */
 static void
 main_parse(int argc, char **argv, struct options *o)
@@ -151,7 +167,7 @@ main_parse(int argc, char **argv, struct options *o)
 	o->wait_ms = TLSECHO_WAIT_MS;
 
 	opterr = 0;	/* our messages name the program, not argv[0] */
-	while ((ch = getopt_long(argc, argv, ":46hvV", main_longopts,
+	while ((ch = getopt_long(argc, argv, ":46hs:vV", main_longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case '4':
@@ -159,6 +175,12 @@ main_parse(int argc, char **argv, struct options *o)
 			break;
 		case '6':
 			o->family = AF_INET6;
+			break;
+		case 's':
+			if (*optarg == '\0')
+				main_usage("--source: expected an IP address, "
+				    "not an empty string");
+			o->source = optarg;
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -255,6 +277,9 @@ main_parse(int argc, char **argv, struct options *o)
 	    sizeof(err)) == -1)
 		main_usage("%s", err);
 
+	if (o->source != NULL && !main_ip_valid(o->source))
+		main_usage("--source: '%s' is not an IP address; expected "
+		    "for example 127.0.0.2 or ::1", o->source);
 	if (o->cert_file != NULL && o->key_file == NULL)
 		main_usage("--cert needs --key: give the client certificate's "
 		    "private key with --key FILE");

@@ -40,6 +40,7 @@ struct options {
 	const char	 *key_file;
 	const char	 *ciphers;
 	const char	 *alpn;
+	const char	 *source;	/* local address to bind; NULL: any */
 	const char	**pins;		/* "SHA256:<hex>", any case */
 	size_t		  npins;
 	uint32_t	  protocols;
