@@ -92,11 +92,13 @@ registry_slot(size_t i)
 }
 
 /*
- * Takes a free slot for a new session and gives it a fresh id; NULL when
- * every slot is in use (the caller rejects the connection).
+ * Takes a free slot for a new session on fd and gives it a fresh id; NULL
+ * when every slot is in use (the caller rejects the connection). The
+ * addresses are set before the slot is visible, so the first "open" a
+ * watcher sees already names the peer.
  */
 struct slot *
-registry_claim(uint64_t *idp)
+registry_claim(uint64_t *idp, int fd, const char *peer, const char *local)
 {
 	struct slot	*s;
 
@@ -113,6 +115,9 @@ registry_claim(uint64_t *idp)
 	s->info.state = PROTO_STATE_HANDSHAKE;
 	s->info.started_ms = time_real_ms();
 	s->info.handshake_ms = -1;
+	snprintf(s->info.peer, sizeof(s->info.peer), "%s", peer);
+	snprintf(s->info.local, sizeof(s->info.local), "%s", local);
+	s->fd = fd;
 	s->in_use = 1;
 	atomic_store(&s->stop, STOP_NONE);
 	atomic_store(&s->bytes_in, 0);

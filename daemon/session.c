@@ -112,15 +112,6 @@ session_read_cb(struct tls *ctx, void *buf, size_t len, void *arg)
 			s->io = IO_STOPPED;
 			return TLS_WANT_POLLIN;
 		}
-		if (n == 0 && atomic_load(&s->slot->stop) != STOP_NONE) {
-			/*
-			 * Not the peer's EOF but our own shutdown(SHUT_RD):
-			 * OpenSSL would answer an EOF with a fatal alert
-			 * instead of the close_notify a kill or a drain owes.
-			 */
-			s->io = IO_STOPPED;
-			return TLS_WANT_POLLIN;
-		}
 		if (n == 0) {
 			s->io = IO_EOF;
 			s->eof = 1;
@@ -171,7 +162,6 @@ session_start(int fd, const struct sockaddr_storage *peer,
     const struct sockaddr_storage *local)
 {
 	struct session		*s;
-	struct proto_session	 info;
 	pthread_attr_t		 attr;
 	pthread_t		 tid;
 	uint64_t		 id;
@@ -185,7 +175,9 @@ session_start(int fd, const struct sockaddr_storage *peer,
 		close(fd);
 		return -1;
 	}
-	if ((s->slot = registry_claim(&id)) == NULL) {
+	addr_format((const struct sockaddr *)local, s->local,
+	    sizeof(s->local));
+	if ((s->slot = registry_claim(&id, fd, paddr, s->local)) == NULL) {
 		registry_count_rejected();
 		log_warnx("event=reject peer=%s reason=max-conns "
 		    "max_conns=%lld", paddr, conf.max_conns);
@@ -197,16 +189,6 @@ session_start(int fd, const struct sockaddr_storage *peer,
 	s->id = id;
 	s->start_mono = time_mono_ms();
 	memcpy(s->peer, paddr, sizeof(s->peer));
-	addr_format((const struct sockaddr *)local, s->local,
-	    sizeof(s->local));
-
-	memset(&info, 0, sizeof(info));
-	memcpy(info.peer, s->peer, sizeof(info.peer));
-	memcpy(info.local, s->local, sizeof(info.local));
-	pthread_mutex_lock(&s->slot->lock);
-	s->slot->fd = fd;
-	pthread_mutex_unlock(&s->slot->lock);
-	registry_set_info(s->slot, &info, PROTO_F_ADDRS);
 
 	s->tc = tlsconf_acquire();
 	if (s->tc == NULL) {

@@ -144,7 +144,7 @@ int	 tlsconf_check_key_mode(const char *, char *, size_t);
 
 /* daemon/registry.c */
 int	 registry_init(size_t, size_t);
-struct slot *registry_claim(uint64_t *);
+struct slot *registry_claim(uint64_t *, int, const char *, const char *);
 void	 registry_release(struct slot *, const char *, int64_t);
 void	 registry_set_info(struct slot *, const struct proto_session *,
 	    uint32_t);
