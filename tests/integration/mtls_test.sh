@@ -181,6 +181,25 @@ refused "serverAuth-only" bad-key-usage --cert "$T/serveronly.pem" \
 refused "address not in certificate" addr-not-in-cert \
     --cert "$T/elsewhere.pem" --key "$T/elsewhere.key"
 
+# Refusals at the same moment each keep their own reason (libtls writes
+# the verify error into the server context; each session has its own).
+n=$(grep -c 'reason=cert-expired' "$DAEMON_LOG")
+pids=""
+for i in 1 2 3 4 5 6 7 8; do
+	echo hi | "$BIN/tlsecho" --pin "$SPIN" --cert "$T/expired.pem" \
+	    --key "$T/expired.key" --wait 300ms 127.0.0.1 "$PORT" \
+	    >/dev/null 2>&1 &
+	pids="$pids $!"
+done
+for p in $pids; do
+	wait "$p"
+done
+wait_until 5 count_at_least 'reason=cert-expired' $((n + 8)) ||
+    fail "8 concurrent expired clients: $(grep -c 'reason=cert-expired' \
+"$DAEMON_LOG") cert-expired closes, expected $((n + 8))"
+kill -0 "$DAEMON_PID" || fail "tlsechod died under concurrent refusals"
+ok "8 concurrent refusals each close as cert-expired"
+
 # Address binding by IP SAN: the certificate names 127.0.0.2 only, and
 # the client connects from there.
 echo hi | tlsecho -s 127.0.0.2 --pin "$SPIN" --cert "$T/ipsan.pem" \
