@@ -61,7 +61,6 @@ struct view {
 	unsigned		 version;
 	uint64_t		 bytes_in;
 	uint64_t		 bytes_out;
-	int64_t			 bytes_ms;	/* when bytes were last sent */
 };
 
 static int		 stats_fd = -1;
@@ -99,7 +98,7 @@ static void	 sub_snapshot(struct subscriber *);
 static void	 sub_overflow(struct subscriber *);
 static void	 watchers_send(const struct proto_msg *);
 static void	 view_reset(void);
-static void	 view_scan(void);
+static void	 view_scan(int);
 static void	 counters_tick(void);
 static void	 hello_fill(struct proto_msg *, const struct subscriber *);
 
@@ -163,6 +162,13 @@ stats_socket_prepare(const char *path, char *err, size_t errlen)
 		    "answers on it; stop it or choose another path", path);
 		return -1;
 	}
+	/* Only "refused" proves nobody listens; EACCES and the like do not. */
+	if (errno != ECONNREFUSED) {
+		snprintf(err, errlen, "--stats-socket %s: cannot tell whether "
+		    "it is in use: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
 	close(fd);
 	if (unlink(path) == -1) {
 		snprintf(err, errlen, "--stats-socket %s: cannot remove the "
@@ -178,7 +184,7 @@ publisher_open(const struct config *c, char *err, size_t errlen)
 {
 	struct sockaddr_un	 sun;
 	struct group		*gr;
-	char			 def[sizeof(stats_path)], *slash;
+	char			 def[sizeof(stats_path)];
 	const char		*path = c->stats_socket;
 	mode_t			 old;
 
@@ -256,7 +262,6 @@ publisher_open(const struct config *c, char *err, size_t errlen)
 		    strerror(errno));
 		goto fail;
 	}
-	(void)slash;
 	log_info("event=stats-socket path=%s mode=%04llo", stats_path,
 	    c->stats_mode);
 	return 0;
@@ -513,7 +518,6 @@ view_reset(void)
 {
 	struct slot	*sl;
 	size_t		 i;
-	int64_t		 now = time_real_ms();
 
 	for (i = 0; i < registry_size(); i++) {
 		sl = registry_slot(i);
@@ -523,7 +527,6 @@ view_reset(void)
 		pthread_mutex_unlock(&sl->lock);
 		views[i].bytes_in = atomic_load(&sl->bytes_in);
 		views[i].bytes_out = atomic_load(&sl->bytes_out);
-		views[i].bytes_ms = now;
 	}
 	view_closed_seq = registry_closed_seq();
 }
@@ -531,11 +534,12 @@ view_reset(void)
 /*
  * Compares the registry with the view and sends watchers what changed:
  * close events from the closed ring first, then open events for new
- * sessions, updates for changed ones, and byte counts at most once per
- * counters interval per session.
+ * sessions and updates for changed ones. Byte counts change with every
+ * echoed record and do not wake the publisher; they go out on the
+ * counters tick (tick set), so once per interval per session.
  */
 static void
-view_scan(void)
+view_scan(int tick)
 {
 	struct proto_msg	*m;
 	struct slot		*sl;
@@ -543,7 +547,6 @@ view_scan(void)
 	unsigned		 version;
 	int			 in_use;
 	uint64_t		 bin, bout;
-	int64_t			 now = time_real_ms();
 
 	last_scan_ms = time_mono_ms();
 	if (nwatchers == 0)
@@ -560,9 +563,7 @@ view_scan(void)
 	for (i = 0; i < n; i++) {
 		sl = registry_slot(i);
 		version = atomic_load(&sl->version);
-		if (version == views[i].version &&
-		    (views[i].id == 0 || now - views[i].bytes_ms <
-		    conf.counters_ms))
+		if (version == views[i].version && (views[i].id == 0 || !tick))
 			continue;
 		pthread_mutex_lock(&sl->lock);
 		in_use = sl->in_use;
@@ -593,15 +594,12 @@ view_scan(void)
 		    bout != views[i].bytes_out) {
 			m->type = PROTO_UPDATE;
 			m->u.session.fields = PROTO_F_BYTES | PROTO_F_ACTIVITY;
-		} else {
-			views[i].bytes_ms = now;
+		} else
 			continue;
-		}
 		views[i].id = m->u.session.id;
 		views[i].version = version;
 		views[i].bytes_in = bin;
 		views[i].bytes_out = bout;
-		views[i].bytes_ms = now;
 		watchers_send(m);
 	}
 	free(m);
@@ -610,7 +608,9 @@ view_scan(void)
 /*
  * Queues a snapshot for one subscriber: open sessions (from the view when
  * it is watched, so later events follow on from it), recent closes,
- * complete counters and "end". The snapshot may exceed the bound once.
+ * complete counters and "end". The snapshot may exceed the bound; what
+ * follows it may add --stats-buffer bytes to it before the subscriber
+ * has to have read some.
  */
 static void
 sub_snapshot(struct subscriber *s)
@@ -623,8 +623,11 @@ sub_snapshot(struct subscriber *s)
 
 	if ((m = malloc(sizeof(*m))) == NULL)
 		return;
-	s->limit = s->outlen - s->outoff + (size_t)conf.stats_buffer +
-	    registry_size() * 2048 + (size_t)conf.history * 2048;
+	/*
+	 * The snapshot itself is bounded by the slots and the history, not
+	 * by --stats-buffer; what follows it gets --stats-buffer again.
+	 */
+	s->limit = SIZE_MAX;
 	n = registry_size();
 	for (i = 0; i < n; i++) {
 		sl = registry_slot(i);
@@ -644,8 +647,9 @@ sub_snapshot(struct subscriber *s)
 		    atomic_load(&sl->last_activity_ms);
 		sub_msg(s, m);
 	}
-	to = s->watching ? view_closed_seq : UINT64_MAX;
-	from = 0;
+	/* The ring may hold more than --history; list the last history. */
+	to = s->watching ? view_closed_seq : registry_closed_seq();
+	from = to > (uint64_t)conf.history ? to - (uint64_t)conf.history : 0;
 	while (registry_closed_copy(&from, to, &m->u.session, 1) == 1) {
 		m->type = PROTO_CLOSED;
 		m->u.session.fields = PROTO_F_ALL;
@@ -657,6 +661,7 @@ sub_snapshot(struct subscriber *s)
 	m->type = PROTO_END;
 	sub_msg(s, m);
 	free(m);
+	s->limit = s->outlen - s->outoff + (size_t)conf.stats_buffer;
 }
 
 static void
@@ -682,7 +687,7 @@ sub_command(struct subscriber *s, const char *line, size_t len)
 		if (nwatchers == 0)
 			view_reset();
 		else
-			view_scan();
+			view_scan(0);
 		s->watching = 1;
 		nwatchers++;
 		sub_snapshot(s);
@@ -881,7 +886,7 @@ publisher_main(void *arg)
 			if (now - last_scan_ms < SCAN_MIN_MS)
 				usleep((useconds_t)(SCAN_MIN_MS -
 				    (now - last_scan_ms)) * 1000);
-			view_scan();
+			view_scan(0);
 		}
 		for (i = 0; i < n; i++) {
 			if (pfd[3 + i].revents & (POLLIN | POLLHUP | POLLERR))
@@ -892,7 +897,7 @@ publisher_main(void *arg)
 		if (pfd[2].revents & POLLIN)
 			sub_accept();
 		if (time_mono_ms() - last_counters_ms >= conf.counters_ms) {
-			view_scan();
+			view_scan(1);
 			counters_tick();
 		}
 		for (i = 0; i < nsubs; i++) {
@@ -937,7 +942,7 @@ publisher_stop(void)
 		pthread_join(publisher_thread, NULL);
 		publisher_running = 0;
 	}
-	view_scan();
+	view_scan(1);
 	if ((m = calloc(1, sizeof(*m))) != NULL) {
 		m->type = PROTO_BYE;
 		snprintf(m->u.error.message, sizeof(m->u.error.message),

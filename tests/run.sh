@@ -19,6 +19,15 @@ passed=0
 failed=0
 failures=""
 
+# Sanitizer builds write their reports to files, so a report from a
+# daemon that a test killed in its cleanup still fails that test.
+SANLOG=$OUT/sanitizer
+rm -rf "$SANLOG"
+mkdir -p "$SANLOG"
+export ASAN_OPTIONS="log_path=$SANLOG/asan:detect_leaks=1:abort_on_error=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="log_path=$SANLOG/ubsan:print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+export TSAN_OPTIONS="log_path=$SANLOG/tsan:second_deadlock_stack=1${TSAN_SUPP:+:suppressions=$TSAN_SUPP}${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+
 run_one() {
 	name=$1
 	shift
@@ -26,7 +35,15 @@ run_one() {
 	log="$OUT/$name.log"
 	mkdir -p "$(dirname "$log")"
 	start=$(date +%s)
-	if "$@" >"$log" 2>&1; then
+	"$@" >"$log" 2>&1
+	rc=$?
+	if [ -n "$(ls "$SANLOG")" ]; then
+		echo "sanitizer reports:" >>"$log"
+		cat "$SANLOG"/* >>"$log"
+		rm -f "$SANLOG"/*
+		[ "$rc" -eq 0 ] && rc=99
+	fi
+	if [ "$rc" -eq 0 ]; then
 		passed=$((passed + 1))
 		echo "PASS $name ($(( $(date +%s) - start ))s)"
 		rm -f "$log"
@@ -34,7 +51,7 @@ run_one() {
 		failed=$((failed + 1))
 		failures="$failures $name"
 		echo "FAIL $name ($(( $(date +%s) - start ))s), output in $log:"
-		tail -n 30 "$log" | sed 's/^/    /'
+		tail -n 60 "$log" | sed 's/^/    /'
 	fi
 }
 
