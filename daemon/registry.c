@@ -26,6 +26,13 @@
 #include "common/util.h"
 #include "daemon/tlsechod.h"
 
+/*
+ * The closed ring holds at least this many sessions, whatever --history
+ * says: watchers get their close events from it, and a burst of closes
+ * between two scans must not lose any (snapshots list only --history).
+ */
+#define CLOSED_RING_MIN	1024
+
 struct counters	 counters;
 
 static pthread_mutex_t	 registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -72,9 +79,8 @@ registry_init(size_t max_conns, size_t history)
 		slots[i].next_free = free_list;
 		free_list = &slots[i];
 	}
-	closed_cap = history;
-	if (history > 0 &&
-	    (closed_ring = calloc(history, sizeof(*closed_ring))) == NULL)
+	closed_cap = history > CLOSED_RING_MIN ? history : CLOSED_RING_MIN;
+	if ((closed_ring = calloc(closed_cap, sizeof(*closed_ring))) == NULL)
 		return -1;
 	return 0;
 }
@@ -207,10 +213,8 @@ registry_release(struct slot *s, const char *reason, int64_t ended_ms)
 	s->info.fields = PROTO_F_ALL;
 
 	pthread_mutex_lock(&registry_lock);
-	if (closed_cap > 0) {
-		rec = &closed_ring[closed_seq % closed_cap];
-		*rec = s->info;
-	}
+	rec = &closed_ring[closed_seq % closed_cap];
+	*rec = s->info;
 	closed_seq++;
 	proto_tally_add(&tally_closes, reason, 1);
 	s->in_use = 0;

@@ -1,0 +1,123 @@
+#!/bin/bash
+# The stats socket under abuse, against the real tlsechod: a subscriber
+# stopped with SIGSTOP while 16 clients echo at full speed costs the
+# echoes nothing, the daemon's memory stays bounded, and the subscriber is
+# resynchronised, then dropped, and counted; 100 subscribers at once; a
+# 1 MiB line without a newline; random bytes.
+
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/stats_lib.sh"
+
+STATSCLIENT="$(dirname "$0")/../tools/statsclient.py"
+NCLIENTS=16
+SIZE=4000000
+# Growth of the daemon's resident memory allowed across the run (about
+# 2 MiB is typical): 16 session threads with their TLS state and echo
+# buffers, the allocator's arenas; a fraction of the 64 MB echoed, and
+# independent of how much a stopped subscriber failed to read.
+RSS_BOUND_KB=16384
+
+vmrss() { awk '/^VmRSS:/ {print $2}' "/proc/$DAEMON_PID/status"; }
+counter() { q "$1" "last(\"counters\")[\"$2\"]"; }
+
+make_pki
+start_daemon --stats-buffer 4096 --counters-interval 10ms
+
+# ------------------------------------------------------------ SIGSTOP
+watcher lag
+kill -STOP "$PID_lag"
+rss0=$(vmrss)
+random_file "$T/in.bin" "$SIZE"
+CPIDS=""
+start=$(date +%s%N)
+for i in $(seq 1 $NCLIENTS); do
+	"$BIN/tlsecho" --ca "$T/ca.pem" --wait 1s 127.0.0.1 "$PORT" \
+	    <"$T/in.bin" >"$T/out.$i" 2>"$T/c$i.log" &
+	CPIDS="$CPIDS $!"
+	track $!
+done
+i=0
+for p in $CPIDS; do
+	i=$((i + 1))
+	wait "$p" || fail "client $i exited $?: $(cat "$T/c$i.log")"
+done
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+for i in $(seq 1 $NCLIENTS); do
+	cmp "$T/in.bin" "$T/out.$i" || fail "echo $i is not byte-exact"
+done
+rss1=$(vmrss)
+ok "$NCLIENTS x $SIZE bytes echoed byte-exact in ${ms}ms with a stopped subscriber"
+
+# The stopped subscriber fell behind: resynchronised once, then dropped.
+wait_until 20 sh -c "printf 'snapshot\n' | timeout 5 socat -t 2 - \
+    UNIX-CONNECT:$STATS >$T/snap.lag; python3 $JSONL $T/snap.lag \
+    'last(\"counters\")[\"subscribers_dropped\"] >= 1' | grep -q true" ||
+    fail "the stopped subscriber was not dropped: $(grep counters "$T/snap.lag")"
+resynced=$(counter snap.lag subscribers_resynced)
+dropped=$(counter snap.lag subscribers_dropped)
+[ "$resynced" -ge 1 ] || fail "subscribers_resynced=$resynced"
+grep -q 'event=subscriber-resync' "$DAEMON_LOG" || fail "no resync logged"
+grep -q 'event=subscriber-dropped.*reason=lagging' "$DAEMON_LOG" ||
+    fail "no drop logged"
+rss2=$(vmrss)
+growth=$((rss2 - rss0))
+[ "$growth" -lt "$RSS_BOUND_KB" ] ||
+    fail "VmRSS grew ${growth} kB (${rss0} -> ${rss1} -> ${rss2}), bound ${RSS_BOUND_KB} kB"
+ok "stopped subscriber: resynced=$resynced dropped=$dropped; VmRSS ${rss0} -> ${rss1} -> ${rss2} kB (bound +${RSS_BOUND_KB} kB)"
+
+# Resumed, it reads what the kernel held (whole lines), then the end of
+# the connection.
+kill -CONT "$PID_lag"
+wait_until 10 gone "$PID_lag" || fail "the dropped subscriber's socat still runs"
+[ "$(python3 -c 'import json, sys
+for l in open(sys.argv[1], "rb"): json.loads(l)
+print("whole")' "$T/lag.out")" = whole ] || fail "the dropped subscriber got a cut line"
+ok "resumed subscriber read $(wc -l <"$T/lag.out") whole lines, then EOF"
+
+# One that lags and then reads again gets the resync notice, a fresh
+# snapshot, and the watch goes on.
+timeout 30 python3 "$STATSCLIENT" resync "$STATS" >"$T/resync.txt" 2>&1 ||
+    fail "resync: $(cat "$T/resync.txt")"
+assert_contains "$T/resync.txt" "error: resync: you fell more than 4096 bytes behind"
+assert_contains "$T/resync.txt" "then: counters"
+ok "a lagging subscriber that reads again: $(head -n 1 "$T/resync.txt" | cut -c1-60)..., snapshot, events"
+
+# ------------------------------------------------------------ 100 at once
+python3 "$STATSCLIENT" many "$STATS" 100 >"$T/many.txt" 2>"$T/many.err" &
+MPID=$!
+track $MPID
+wait_until 20 grep -q '^ready' "$T/many.txt" ||
+    fail "100 subscribers did not all get a snapshot: $(cat "$T/many.txt" "$T/many.err")"
+echo hi | tlsecho --ca "$T/ca.pem" --wait 200ms 127.0.0.1 "$PORT" >/dev/null ||
+    fail "echo with 100 subscribers"
+wait "$MPID" || fail "subscribers: $(cat "$T/many.txt" "$T/many.err")"
+assert_contains "$T/many.txt" "ready 100 subscribers=100"
+assert_contains "$T/many.txt" "open 100"
+ok "100 concurrent subscribers: all got hello and snapshot, all saw the open"
+
+# ------------------------------------------------------------ oversized
+timeout 20 python3 "$STATSCLIENT" oversized "$STATS" >"$T/big.txt" 2>&1 ||
+    fail "oversized: $(cat "$T/big.txt")"
+assert_contains "$T/big.txt" "error: command line longer than 4096 bytes; it was cut"
+assert_contains "$T/big.txt" "commands_oversized=1"
+ok "1 MiB without a newline: $(head -n 1 "$T/big.txt"); then snapshot answered, counted"
+
+# ------------------------------------------------------------ random bytes
+for i in 1 2 3 4 5; do
+	head -c 64K /dev/urandom | timeout 10 socat -t 1 - \
+	    "UNIX-CONNECT:$STATS" >"$T/rand$i.out" 2>"$T/rand$i.err"
+	kill -0 "$DAEMON_PID" || fail "the daemon died on random bytes"
+	[ "$(q "rand$i.out" 'len(T("error")) > 0')" = true ] ||
+	    fail "no error for random bytes: $(head -c 300 "$T/rand$i.out")"
+	[ "$(q "rand$i.out" 'all(o["type"] in ("hello", "error") for o in L)')" = true ] ||
+	    fail "random bytes got more than errors: $(grep -v '"error"' "$T/rand$i.out" | head -n 3)"
+done
+errors=$(cat "$T"/rand*.out | grep -c '"type":"error"')
+stats snapshot >"$T/after"
+assert_contains "$T/after" '"type":"end"'
+echo still | tlsecho --ca "$T/ca.pem" --wait 200ms 127.0.0.1 "$PORT" >"$T/still" ||
+    fail "echo after random bytes"
+[ "$(cat "$T/still")" = still ] || fail "echo after random bytes"
+ok "5 x 64 KiB of random bytes: $errors error lines, daemon still serves"
+
+stop_daemon || fail "daemon exit status $?"
