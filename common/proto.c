@@ -207,7 +207,6 @@ struct proto_buf {
 
 static int	 proto_fail(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
-static size_t	 proto_utf8_len(const unsigned char *, size_t);
 static int	 proto_utf8_valid(const char *, size_t);
 static void	 proto_copy_cut(char *, size_t, const char *, size_t);
 static void	 proto_quote(const char *, size_t, char *, size_t);
@@ -263,43 +262,6 @@ proto_fail(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-/*
- * Length of the valid UTF-8 sequence at s (avail bytes readable), or 0
- * when it is not one: the rules of RFC 3629, which are jansson's too.
- */
-static size_t
-proto_utf8_len(const unsigned char *s, size_t avail)
-{
-	size_t		n, i;
-	uint32_t	cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (n > avail)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 static int
 proto_utf8_valid(const char *s, size_t len)
 {
@@ -307,7 +269,7 @@ proto_utf8_valid(const char *s, size_t len)
 	size_t			 i = 0, n;
 
 	while (i < len) {
-		if ((n = proto_utf8_len(u + i, len - i)) == 0)
+		if ((n = utf8_len(u + i, len - i)) == 0)
 			return 0;
 		i += n;
 	}
@@ -389,7 +351,7 @@ proto_json_string(const char *s, size_t max)
 	if ((tmp = malloc(len * 3 + 1)) == NULL)
 		return NULL;
 	for (i = 0; i < len; i += n) {
-		if ((n = proto_utf8_len(u + i, len - i)) == 0) {
+		if ((n = utf8_len(u + i, len - i)) == 0) {
 			memcpy(tmp + o, "\xef\xbf\xbd", 3);
 			o += 3;
 			n = 1;

@@ -7,13 +7,14 @@
 
 #include "common/util.h"
 
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
-static size_t
-utf8_seq_len(const unsigned char *s)
+size_t
+utf8_len(const unsigned char *s, size_t avail)
 {
-	size_t	n, i;
-	unsigned cp;
+	size_t		n, i;
+	uint32_t	cp;
 
+	if (avail == 0)
+		return 0;
 	if (s[0] < 0x80)
 		return 1;
 	if ((s[0] & 0xe0) == 0xc0) {
@@ -27,17 +28,26 @@ utf8_seq_len(const unsigned char *s)
 		cp = s[0] & 0x07;
 	} else
 		return 0;
+	if (n > avail)
+		return 0;
 	for (i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
 			return 0;
 		cp = (cp << 6) | (s[i] & 0x3f);
 	}
-	/* Overlong forms, surrogates, beyond U+10FFFF, C1 controls. */
+	/* Overlong forms, surrogates, beyond U+10FFFF. */
 	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
 	    (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
+	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
 	return n;
+}
+
+/* A C1 control character (U+0080..U+009F) is "\xc2\x80".."\xc2\x9f". */
+static int
+utf8_is_c1(const unsigned char *s, size_t n)
+{
+	return n == 2 && s[0] == 0xc2 && s[1] < 0xa0;
 }
 
 char *
@@ -50,7 +60,9 @@ str_escape(const char *src, char *dst, size_t len)
 	if (len == 0)
 		return dst;
 	while (*s != '\0') {
-		n = utf8_seq_len(s);
+		n = utf8_len(s, strnlen((const char *)s, 4));
+		if (utf8_is_c1(s, n))
+			n = 0;
 		if (n == 1 && (*s < 0x20 || *s == 0x7f || *s == '\\')) {
 			if (*s == '\\')
 				snprintf(esc, sizeof(esc), "\\\\");

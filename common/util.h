@@ -17,6 +17,13 @@
  */
 char	*str_escape(const char *src, char *dst, size_t len);
 
+/*
+ * Length of the valid UTF-8 character at s (avail bytes readable), or 0
+ * when it is not one by RFC 3629 (overlong forms, surrogates and values
+ * past U+10FFFF are invalid).
+ */
+size_t	 utf8_len(const unsigned char *s, size_t avail);
+
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t	 time_mono_ms(void);
 /* Milliseconds since the epoch on CLOCK_REALTIME. */
