@@ -37,6 +37,7 @@
 #define SUBSCRIBERS_MAX	256
 #define SCAN_MIN_MS	2
 #define WRITE_CHUNK	65536
+#define ACCEPT_BATCH	32	/* subscribers accepted per poll round */
 
 struct subscriber {
 	int		 fd;
@@ -85,7 +86,7 @@ static char		 reload_msg[PROTO_TEXT_MAX];	/* [reload_lock] */
 
 static void	*publisher_main(void *);
 static int	 stats_socket_prepare(const char *, char *, size_t);
-static void	 sub_accept(void);
+static int	 sub_accept(void);
 static void	 sub_free(struct subscriber *);
 static void	 sub_read(struct subscriber *);
 static void	 sub_command(struct subscriber *, const char *, size_t);
@@ -257,7 +258,8 @@ publisher_open(const struct config *c, char *err, size_t errlen)
 			goto fail;
 		}
 	}
-	if (listen(stats_fd, 64) == -1) {
+	/* Room for every subscriber connecting at once. */
+	if (listen(stats_fd, SUBSCRIBERS_MAX) == -1) {
 		snprintf(err, errlen, "listen %s: %s", stats_path,
 		    strerror(errno));
 		goto fail;
@@ -299,7 +301,8 @@ hello_fill(struct proto_msg *m, const struct subscriber *s)
 	m->u.hello.may_kill = s->may_kill;
 }
 
-static void
+/* Takes one pending subscriber; -1 when none is waiting. */
+static int
 sub_accept(void)
 {
 	struct subscriber	*s;
@@ -312,7 +315,7 @@ sub_accept(void)
 	if (fd == -1) {
 		if (errno == EMFILE || errno == ENFILE)
 			log_warn("event=subscriber-accept-failed");
-		return;
+		return -1;
 	}
 	if (nsubs == SUBSCRIBERS_MAX) {
 		static const char full[] = "{\"type\":\"error\",\"message\":"
@@ -323,13 +326,13 @@ sub_accept(void)
 		}
 		close(fd);
 		atomic_fetch_add(&counters.subscribers_dropped, 1);
-		return;
+		return 0;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (m = malloc(sizeof(*m))) == NULL) {
 		free(s);
 		close(fd);
-		return;
+		return 0;
 	}
 	s->fd = fd;
 	s->limit = (size_t)conf.stats_buffer;
@@ -343,6 +346,7 @@ sub_accept(void)
 	sub_msg(s, m);
 	free(m);
 	log_debug("event=subscriber-open fd=%d uid=%ld", fd, (long)s->uid);
+	return 0;
 }
 
 static void
@@ -894,8 +898,11 @@ publisher_main(void *arg)
 			if (!subs[i]->closing)
 				sub_flush(subs[i]);
 		}
+		/* A crowd connecting at once must not wait a poll round
+		 * each (or overflow the backlog): take a batch. */
 		if (pfd[2].revents & POLLIN)
-			sub_accept();
+			for (i = 0; i < ACCEPT_BATCH && sub_accept() == 0; i++)
+				;
 		if (time_mono_ms() - last_counters_ms >= conf.counters_ms) {
 			view_scan(1);
 			counters_tick();
