@@ -53,7 +53,9 @@ struct subscriber {
 	size_t		 outcap;
 	size_t		 limit;		/* outlen - outoff may reach this */
 	int		 resynced;	/* and nothing read since */
-	int		 closing;	/* close once out is flushed */
+	int		 closing;	/* 1: close once out is flushed,
+					   2: close now */
+	int		 eof;		/* it sent all it will send */
 };
 
 /* What watchers were last told about each slot. */
@@ -733,8 +735,19 @@ sub_read(struct subscriber *s)
 	size_t	 i, start;
 
 	n = recv(s->fd, buf, sizeof(buf), 0);
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR &&
-	    errno != EWOULDBLOCK)) {
+	if (n == 0) {
+		/*
+		 * A half-close ("echo snapshot | socat ...") still wants
+		 * its answer: a watcher goes on watching, anyone else is
+		 * closed once what is queued has been sent.
+		 */
+		s->eof = 1;
+		if (!s->watching)
+			s->closing = 1;
+		return;
+	}
+	if (n == -1 && errno != EAGAIN && errno != EINTR &&
+	    errno != EWOULDBLOCK) {
 		s->closing = 2;
 		return;
 	}
@@ -866,7 +879,7 @@ publisher_main(void *arg)
 		n = nsubs;
 		for (i = 0; i < n; i++) {
 			pfd[3 + i].fd = subs[i]->fd;
-			pfd[3 + i].events = POLLIN;
+			pfd[3 + i].events = subs[i]->eof ? 0 : POLLIN;
 			if (subs[i]->outoff < subs[i]->outlen)
 				pfd[3 + i].events |= POLLOUT;
 		}
@@ -893,9 +906,12 @@ publisher_main(void *arg)
 			view_scan(0);
 		}
 		for (i = 0; i < n; i++) {
-			if (pfd[3 + i].revents & (POLLIN | POLLHUP | POLLERR))
+			if (!subs[i]->eof &&
+			    (pfd[3 + i].revents & (POLLIN | POLLHUP | POLLERR)))
 				sub_read(subs[i]);
-			if (!subs[i]->closing)
+			else if (pfd[3 + i].revents & POLLERR)
+				subs[i]->closing = 2;
+			if (subs[i]->closing != 2)
 				sub_flush(subs[i]);
 		}
 		/* A crowd connecting at once must not wait a poll round
@@ -908,7 +924,7 @@ publisher_main(void *arg)
 			counters_tick();
 		}
 		for (i = 0; i < nsubs; i++) {
-			if (!subs[i]->closing)
+			if (subs[i]->closing != 2)
 				sub_flush(subs[i]);
 			if (subs[i]->closing == 2 || (subs[i]->closing &&
 			    subs[i]->outoff == subs[i]->outlen)) {

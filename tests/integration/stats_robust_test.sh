@@ -127,4 +127,22 @@ echo still | tlsecho --ca "$T/ca.pem" --wait 200ms 127.0.0.1 "$PORT" >"$T/still"
 [ "$(cat "$T/still")" = still ] || fail "echo after random bytes"
 ok "5 x 64 KiB of random bytes: $errors error lines, daemon still serves"
 
+# ------------------------------------------------------------ half-closed
+# "echo snapshot | socat" shuts its write side at once; a snapshot far
+# larger than the socket buffer (1200 closed sessions: not-tls probes)
+# must still arrive whole.
+for i in $(seq 1200); do
+	exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf 'x' >&3 && exec 3>&-
+done
+wait_until 20 sh -c "[ \$(grep -c 'reason=not-tls' '$DAEMON_LOG') -ge 1200 ]" ||
+    fail "the 1200 probes did not all close"
+printf 'snapshot\n' | timeout 20 socat -t 10 - "UNIX-CONNECT:$STATS" >"$T/halfclosed.out"
+python3 - "$T/halfclosed.out" <<'PY' || fail "a half-closed snapshot was cut: $(tail -c 200 "$T/halfclosed.out")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert lines[-1]["type"] == "end", lines[-1]
+assert len([l for l in lines if l["type"] == "closed"]) >= 1000
+PY
+ok "a $(wc -c <"$T/halfclosed.out")-byte snapshot through a half-closed socket arrives whole"
+
 stop_daemon || fail "daemon exit status $?"
