@@ -105,6 +105,9 @@ static unsigned char	*pat;		/* PAT_LEN + CHUNK bytes */
 static atomic_llong	 ops_claimed;
 static atomic_int	 stop;
 static atomic_int	 idle_open;
+static pthread_mutex_t	 seen_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int	 seen;
+static char		 seen_version[32] = "-", seen_cipher[64] = "-";
 static int64_t		 t_end_ms;
 
 static int64_t
@@ -231,6 +234,16 @@ tls_open(struct worker *w, int *fdp)
 		} else
 			w->errors[E_TIMEOUT]++;
 		goto fail;
+	}
+	if (!atomic_load(&seen)) {
+		/* What was negotiated, for the summary line. */
+		pthread_mutex_lock(&seen_lock);
+		atomic_store(&seen, 1);
+		snprintf(seen_version, sizeof(seen_version), "%s",
+		    tls_conn_version(t) ? tls_conn_version(t) : "?");
+		snprintf(seen_cipher, sizeof(seen_cipher), "%s",
+		    tls_conn_cipher(t) ? tls_conn_cipher(t) : "?");
+		pthread_mutex_unlock(&seen_lock);
 	}
 	*fdp = fd;
 	return t;
@@ -752,11 +765,12 @@ main(int argc, char **argv)
 	el = (double)(t1 - t0) / 1e6;
 	printf("mode=%s conns=%d threads=%d duration_s=%.3f ops=%llu "
 	    "rate=%.1f p50_us=%.0f p99_us=%.0f mb=%.3f mb_s=%.2f "
-	    "size=%zu errors=%llu", mname, nconns, nthreads, el,
+	    "size=%zu version=%s cipher=%s errors=%llu", mname, nconns,
+	    nthreads, el,
 	    (unsigned long long)ops, el > 0 ? (double)ops / el : 0, p50, p99,
 	    (double)bytes / 1e6, el > 0 ? (double)bytes / 1e6 / el : 0,
-	    mode == MODE_BULK ? (size_t)CHUNK : size,
-	    (unsigned long long)errors);
+	    mode == MODE_BULK ? (size_t)CHUNK : size, seen_version,
+	    seen_cipher, (unsigned long long)errors);
 	for (k = 0; k < E_MAX; k++)
 		if (errs[k] > 0)
 			printf(" errors_%s=%llu", err_names[k],
