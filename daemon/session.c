@@ -60,6 +60,7 @@ struct session {
 	int			 established;	/* handshake done */
 	int64_t			 start_mono;
 	int64_t			 deadline_mono;	/* handshake deadline */
+	int64_t			 write_deadline;	/* current record's */
 	enum io_event		 io;		/* last callback outcome */
 	int			 eof;		/* the peer closed TCP */
 	int			 io_errno;
@@ -134,8 +135,20 @@ session_write_cb(struct tls *ctx, const void *buf, size_t len, void *arg)
 {
 	struct session	*s = arg;
 	ssize_t		 n;
+	int64_t		 deadline;
 
 	for (;;) {
+		/*
+		 * SO_SNDTIMEO restarts whenever a few bytes get through, so
+		 * a peer that reads a trickle would never time out: bound
+		 * the whole record (or the whole handshake) instead.
+		 */
+		deadline = s->in_handshake ? s->deadline_mono :
+		    s->write_deadline;
+		if (deadline != 0 && time_mono_ms() >= deadline) {
+			s->io = IO_WRITE_TIMEOUT;
+			return TLS_WANT_POLLOUT;
+		}
 		n = send(s->fd, buf, len, MSG_NOSIGNAL);
 		if (n >= 0)
 			return n;
@@ -459,6 +472,7 @@ session_echo(struct session *s)
 				    tls_error(s->tls));
 			break;
 		}
+		s->write_deadline = time_mono_ms() + conf.send_ms;
 		for (off = 0; off < (size_t)n; off += (size_t)w) {
 			s->io = IO_OK;
 			w = tls_write(s->tls, buf + off, (size_t)n - off);
@@ -514,6 +528,7 @@ session_close(struct session *s)
 	    s->established;
 	if (sound) {
 		s->io = IO_OK;
+		s->write_deadline = time_mono_ms() + conf.send_ms;
 		tls_close(s->tls);
 	}
 	tls_free(s->tls);

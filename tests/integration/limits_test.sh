@@ -35,6 +35,16 @@ wait_until 5 grep -q 'reason=send-timeout' "$DAEMON_LOG" ||
     fail "no reason=send-timeout logged"
 ok "never-reading client $(cat "$T/noread.out"); reason=send-timeout; the other echoed 2 MB exactly"
 
+# A client that reads a trickle (4 KiB every 0.4 s): each bit of
+# progress restarts SO_SNDTIMEO, yet a 16 KiB record it does not take
+# within the 1 s send limit still ends the session.
+sends=$(grep -c 'reason=send-timeout' "$DAEMON_LOG")
+rawclient slow-read "$PORT" 30 >"$T/slowread.out" ||
+    fail "the trickle reader was not cut off: $(cat "$T/slowread.out")"
+wait_until 5 sh -c "[ \$(grep -c 'reason=send-timeout' '$DAEMON_LOG') -gt $sends ]" ||
+    fail "no second reason=send-timeout logged"
+ok "trickle reader $(cat "$T/slowread.out"); reason=send-timeout"
+
 # --max-conns 3: three held sessions, the fourth is accepted and closed.
 for i in 1 2 3; do
 	hold_stdin "s$i"
