@@ -494,6 +494,7 @@ session_echo(struct session *s)
 				goto out;
 			}
 		}
+		s->write_deadline = 0;
 		registry_add_bytes(s->slot, (uint64_t)n, (uint64_t)n);
 	}
 out:
