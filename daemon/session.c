@@ -79,6 +79,7 @@ static int	session_sniff(struct session *);
 static int	session_handshake(struct session *);
 static void	session_record_tls(struct session *);
 static void	session_echo(struct session *);
+static int	session_accept(struct session *);
 static void	session_fail(struct session *, const char *, const char *);
 static void	session_close(struct session *);
 
@@ -179,7 +180,6 @@ session_start(int fd, const struct sockaddr_storage *peer,
 	pthread_t		 tid;
 	uint64_t		 id;
 	char			 paddr[PROTO_ADDR_MAX];
-	char			 cerr[DETAIL_MAX];
 	int			 err;
 
 	addr_format((const struct sockaddr *)peer, paddr, sizeof(paddr));
@@ -209,16 +209,12 @@ session_start(int fd, const struct sockaddr_storage *peer,
 		session_close(s);
 		return -1;
 	}
-	if ((s->sctx = tlsconf_session_ctx(s->tc, cerr, sizeof(cerr))) ==
-	    NULL) {
-		session_fail(s, REASON_ERROR, cerr);
-		session_close(s);
-		return -1;
-	}
-	/* Only this (the accept) thread touches a shared server context. */
-	if (tls_accept_cbs(s->sctx, &s->tls, session_read_cb,
-	    session_write_cb, s) == -1) {
-		session_fail(s, REASON_ERROR, tls_error(s->sctx));
+	/*
+	 * Only this (the accept) thread touches the shared server context;
+	 * a session with a context of its own configures it on its own
+	 * thread, so the accept loop does not wait for that work.
+	 */
+	if (!s->tc->per_session && session_accept(s) == -1) {
 		session_close(s);
 		return -1;
 	}
@@ -231,6 +227,25 @@ session_start(int fd, const struct sockaddr_storage *peer,
 	if (err != 0) {
 		session_fail(s, REASON_ERROR, strerror(err));
 		session_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Creates the session's libtls context from its server context. */
+static int
+session_accept(struct session *s)
+{
+	char	err[DETAIL_MAX];
+
+	if ((s->sctx = tlsconf_session_ctx(s->tc, err, sizeof(err))) ==
+	    NULL) {
+		session_fail(s, REASON_ERROR, err);
+		return -1;
+	}
+	if (tls_accept_cbs(s->sctx, &s->tls, session_read_cb,
+	    session_write_cb, s) == -1) {
+		session_fail(s, REASON_ERROR, tls_error(s->sctx));
 		return -1;
 	}
 	return 0;
@@ -262,7 +277,8 @@ session_main(void *arg)
 	setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
 	s->deadline_mono = s->start_mono + conf.handshake_ms;
-	if (session_sniff(s) == 0 && session_handshake(s) == 0) {
+	if ((s->tls != NULL || session_accept(s) == 0) &&
+	    session_sniff(s) == 0 && session_handshake(s) == 0) {
 		if (session_verify_client(s->tls, s->fd, s->deadline_mono,
 		    s->reason, sizeof(s->reason), s->detail,
 		    sizeof(s->detail)) == 0)

@@ -333,7 +333,9 @@ tlsconf_reload(const struct config *c, char *err, size_t errlen)
 /*
  * The server context a new session accepts on: the shared one, or with
  * client certificates a fresh one configured from the same tls_config
- * (see the LOCKING comment). Called on the accept thread only. Returns
+ * (see the LOCKING comment). The shared one is used on the accept thread
+ * only; a fresh one may be made on any thread (libtls locks the
+ * tls_config's reference count, and only reads the rest). Returns
  * NULL with the reason in err; free with tlsconf_session_ctx_free.
  */
 struct tls *
