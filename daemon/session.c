@@ -7,6 +7,16 @@
  * SO_RCVTIMEO or SO_SNDTIMEO is seen here (EAGAIN) and ends the session
  * with its reason: libtls would report it as TLS_WANT_POLLIN/POLLOUT with
  * errno cleared, and "repeat the call" would make the idle limit never.
+ *
+ * Spare threads: a session thread whose session has ended waits a while
+ * for the next connection instead of exiting (at most SPARE_MAX of them,
+ * SPARE_LINGER_MS each). Creating and ending a thread, and the state
+ * OpenSSL and malloc build in each new thread (random generators, error
+ * queue, arena), cost more than the rest of a handshake's bookkeeping.
+ * There is still exactly one thread per running session.
+ *
+ * LOCKING: spare_lock guards the spare list and each spare's handover
+ * slot; a spare waits on its own condition variable.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -39,6 +49,8 @@
 #endif
 
 #define DETAIL_MAX	256
+#define SPARE_MAX	64		/* idle session threads kept */
+#define SPARE_LINGER_MS	10000		/* how long one waits for work */
 
 enum io_event {
 	IO_OK = 0,
@@ -72,9 +84,23 @@ struct session {
 	char			 detail[DETAIL_MAX];
 };
 
+/* A session thread between sessions, on its own stack. */
+struct spare {
+	pthread_cond_t		 cond;
+	struct session		*next;		/* [spare_lock] handed over */
+	struct spare		*link;		/* [spare_lock] */
+};
+
+static pthread_mutex_t	 spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct spare	*spare_list;		/* [spare_lock] */
+static int		 nspare;		/* [spare_lock] */
+
 static ssize_t	session_read_cb(struct tls *, void *, size_t, void *);
 static ssize_t	session_write_cb(struct tls *, const void *, size_t, void *);
-static void	*session_main(void *);
+static void	*session_thread(void *);
+static int	 session_handover(struct session *);
+static void	 session_run(struct session *);
+static int	 session_wait_readable(struct session *);
 static int	session_sniff(struct session *);
 static int	session_handshake(struct session *);
 static void	session_record_tls(struct session *);
@@ -83,26 +109,55 @@ static int	session_accept(struct session *);
 static void	session_fail(struct session *, const char *, const char *);
 static void	session_close(struct session *);
 
+/*
+ * Waits until the socket is readable or the handshake deadline passes;
+ * -1 on the deadline.
+ */
+static int
+session_wait_readable(struct session *s)
+{
+	struct pollfd	pfd;
+	int64_t		left;
+	int		r;
+
+	for (;;) {
+		left = s->deadline_mono - time_mono_ms();
+		if (left <= 0)
+			return -1;
+		pfd.fd = s->fd;
+		pfd.events = POLLIN;
+		if ((r = poll(&pfd, 1, (int)left)) > 0)
+			return 0;
+		if (r == 0)
+			return -1;
+		if (errno != EINTR)
+			return 0;	/* let recv report the error */
+	}
+}
+
 static ssize_t
 session_read_cb(struct tls *ctx, void *buf, size_t len, void *arg)
 {
 	struct session	*s = arg;
-	struct pollfd	 pfd;
-	int64_t		 left;
 	ssize_t		 n;
 
 	for (;;) {
 		if (s->in_handshake) {
-			/* The handshake's deadline is total, not per read. */
-			left = s->deadline_mono - time_mono_ms();
-			pfd.fd = s->fd;
-			pfd.events = POLLIN;
-			if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
-				s->io = IO_READ_TIMEOUT;
-				return TLS_WANT_POLLIN;
+			/*
+			 * The handshake's deadline is total, not per read:
+			 * take what is there, and wait only when nothing is.
+			 */
+			n = recv(s->fd, buf, len, MSG_DONTWAIT);
+			if (n == -1 && (errno == EAGAIN ||
+			    errno == EWOULDBLOCK)) {
+				if (session_wait_readable(s) == -1) {
+					s->io = IO_READ_TIMEOUT;
+					return TLS_WANT_POLLIN;
+				}
+				continue;
 			}
-		}
-		n = recv(s->fd, buf, len, 0);
+		} else
+			n = recv(s->fd, buf, len, 0);
 		if (n > 0)
 			return n;
 		/*
@@ -219,10 +274,12 @@ session_start(int fd, const struct sockaddr_storage *peer,
 		return -1;
 	}
 
+	if (session_handover(s) == 0)
+		return 0;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, SESSION_STACK_SIZE);
-	err = pthread_create(&tid, &attr, session_main, s);
+	err = pthread_create(&tid, &attr, session_thread, s);
 	pthread_attr_destroy(&attr);
 	if (err != 0) {
 		session_fail(s, REASON_ERROR, strerror(err));
@@ -261,10 +318,78 @@ session_fail(struct session *s, const char *reason, const char *detail)
 		str_escape(detail, s->detail, sizeof(s->detail));
 }
 
-static void *
-session_main(void *arg)
+/* Gives the session to a spare thread; -1 when there is none. */
+static int
+session_handover(struct session *s)
 {
-	struct session	*s = arg;
+	struct spare	*sp;
+
+	pthread_mutex_lock(&spare_lock);
+	if ((sp = spare_list) != NULL) {
+		spare_list = sp->link;
+		nspare--;
+		sp->next = s;
+		pthread_cond_signal(&sp->cond);
+	}
+	pthread_mutex_unlock(&spare_lock);
+	return sp != NULL ? 0 : -1;
+}
+
+/*
+ * A session thread: runs its session, then waits as a spare for another
+ * one (see the top of the file) and exits when none comes in time or
+ * there are spares enough.
+ */
+static void *
+session_thread(void *arg)
+{
+	struct session		*s = arg;
+	struct spare		 sp, **pp;
+	pthread_condattr_t	 ca;
+	struct timespec		 until;
+	int			 r;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&sp.cond, &ca);
+	pthread_condattr_destroy(&ca);
+	while (s != NULL) {
+		session_run(s);
+		s = NULL;
+
+		pthread_mutex_lock(&spare_lock);
+		if (nspare >= SPARE_MAX) {
+			pthread_mutex_unlock(&spare_lock);
+			break;
+		}
+		sp.next = NULL;
+		sp.link = spare_list;
+		spare_list = &sp;
+		nspare++;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += SPARE_LINGER_MS / 1000;
+		r = 0;
+		while (sp.next == NULL && r != ETIMEDOUT)
+			r = pthread_cond_timedwait(&sp.cond, &spare_lock,
+			    &until);
+		if ((s = sp.next) == NULL) {
+			/* Timed out: still listed, so unlist. */
+			for (pp = &spare_list; *pp != NULL; pp = &(*pp)->link)
+				if (*pp == &sp) {
+					*pp = sp.link;
+					nspare--;
+					break;
+				}
+		}
+		pthread_mutex_unlock(&spare_lock);
+	}
+	pthread_cond_destroy(&sp.cond);
+	return NULL;
+}
+
+static void
+session_run(struct session *s)
+{
 	struct timeval	 tv;
 	int		 one = 1;
 
@@ -287,7 +412,6 @@ session_main(void *arg)
 			registry_count_hs_failure(s->reason);
 	}
 	session_close(s);
-	return NULL;
 }
 
 /*
@@ -308,21 +432,20 @@ session_sniff(struct session *s)
 	unsigned char		 b[8];
 	char			 raw[9], shown[40];
 	ssize_t			 n;
-	struct pollfd		 pfd;
-	int64_t			 left;
 
 	for (;;) {
-		left = s->deadline_mono - time_mono_ms();
-		pfd.fd = s->fd;
-		pfd.events = POLLIN;
-		if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
-			session_fail(s, REASON_HS_TIMEOUT, "no data before the "
-			    "handshake deadline");
-			return -1;
-		}
-		n = recv(s->fd, b, sizeof(b), MSG_PEEK);
+		/* The ClientHello has usually arrived: wait only if not. */
+		n = recv(s->fd, b, sizeof(b), MSG_PEEK | MSG_DONTWAIT);
 		if (n == -1 && errno == EINTR)
 			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (session_wait_readable(s) == -1) {
+				session_fail(s, REASON_HS_TIMEOUT, "no data "
+				    "before the handshake deadline");
+				return -1;
+			}
+			continue;
+		}
 		break;
 	}
 	if (n == 0) {
@@ -444,18 +567,18 @@ session_record_tls(struct session *s)
  * Echoes every byte back, in order, until the peer closes, the idle or
  * send limit expires, an error happens or a stop is requested. Records
  * of up to 16 KiB are read and written whole.
+ *
+ * The buffer is on this thread's stack, not the heap: an idle session
+ * then holds only the pages its data touched, where a malloc'd buffer
+ * comes from arena memory earlier sessions left resident.
  */
 static void
 session_echo(struct session *s)
 {
-	unsigned char	*buf;
+	unsigned char	 buf[ECHO_BUF_SIZE];
 	ssize_t		 n, w;
 	size_t		 off;
 
-	if ((buf = malloc(ECHO_BUF_SIZE)) == NULL) {
-		session_fail(s, REASON_ERROR, "out of memory");
-		return;
-	}
 	for (;;) {
 		s->io = IO_OK;
 		n = tls_read(s->tls, buf, ECHO_BUF_SIZE);
@@ -514,7 +637,7 @@ session_echo(struct session *s)
 		registry_add_bytes(s->slot, (uint64_t)n, (uint64_t)n);
 	}
 out:
-	free(buf);
+	return;
 }
 
 /*
