@@ -31,6 +31,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -573,6 +574,9 @@ main(int argc, char **argv)
 	const char		*pos[3];
 	int			 i, k, gai, npos = 0;
 	size_t			 j;
+
+	/* A server that resets a session must not kill the client. */
+	signal(SIGPIPE, SIG_IGN);
 
 	/* Options may come before or after MODE HOST PORT. */
 	for (i = 1; i < argc; i++) {

@@ -179,8 +179,9 @@ measure_idle() {
 	n=$IDLE
 	case $srv in
 	socat) [ "$n" -gt "$IDLE_FORK" ] && n=$IDLE_FORK ;;
-	stunnel) [ "$n" -gt $(( (NOFILE - 64) / 2 )) ] &&
-	    n=$(( (NOFILE - 64) / 2 )) ;;
+	# stunnel allows NOFILE*125/256 clients and resets the rest
+	stunnel) [ "$n" -gt $(( NOFILE * 125 / 256 - 64 )) ] &&
+	    n=$(( NOFILE * 125 / 256 - 64 )) ;;
 	esac
 	[ "$n" -gt $((NOFILE - 64)) ] && n=$((NOFILE - 64))
 	settle "$pid"
