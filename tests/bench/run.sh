@@ -108,8 +108,10 @@ start_tlsechod() {
 }
 
 start_stunnel() {
+	rm -f "$T/echod.port"
 	"$BIN/bench/echod" "$T/echod.port" &
-	track $!
+	PID_echod=$!
+	track $PID_echod
 	for _ in $(seq 1 50); do
 		[ -s "$T/echod.port" ] && break
 		sleep 0.1
@@ -172,9 +174,24 @@ measure() {
 	echo "  $srv $mode: cpu_ms=$(( (c1 - c0) / 1000 )) $out" >&2
 }
 
-# measure_idle ROUND SERVER: PSS per held session above the baseline.
+# restart SERVER: a fresh process, so that memory an earlier run freed
+# but kept (malloc arenas) does not hide what new sessions cost.
+restart() {
+	eval "old=\$PID_$1"
+	kill "$old" 2>/dev/null
+	wait "$old" 2>/dev/null
+	if [ "$1" = stunnel ]; then
+		kill "$PID_echod" 2>/dev/null
+		wait "$PID_echod" 2>/dev/null
+	fi
+	start_$1
+}
+
+# measure_idle ROUND SERVER: PSS per held session above the baseline of
+# a freshly started server.
 measure_idle() {
 	round=$1 srv=$2
+	restart "$srv" || return
 	eval "pid=\$PID_$srv port=\$P_$srv"
 	n=$IDLE
 	case $srv in
