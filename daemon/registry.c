@@ -138,16 +138,15 @@ registry_claim(uint64_t *idp, int fd, const char *peer, const char *local)
 	return s;
 }
 
-/* Copies the field groups named by fields from info into the slot. */
+/*
+ * Copies the field groups named by fields (state, TLS, peer certificate)
+ * from info into the slot. Addresses are set once, by registry_claim().
+ */
 void
 registry_set_info(struct slot *s, const struct proto_session *info,
     uint32_t fields)
 {
 	pthread_mutex_lock(&s->lock);
-	if (fields & PROTO_F_ADDRS) {
-		memcpy(s->info.peer, info->peer, sizeof(s->info.peer));
-		memcpy(s->info.local, info->local, sizeof(s->info.local));
-	}
 	if (fields & PROTO_F_STATE)
 		s->info.state = info->state;
 	if (fields & PROTO_F_TLS) {
