@@ -28,6 +28,6 @@ for i in $(seq 1 16); do
 	    fail "client $i: sent $(wc -c <"$T/in.$i") bytes, got back $(wc -c <"$T/out.$i")"
 	total=$((total + $(wc -c <"$T/in.$i")))
 done
-wait_until 10 sh -c "[ \$(grep -c 'reason=peer-closed' '$DAEMON_LOG') -eq 16 ]" ||
+wait_until 10 log_count_at_least 'reason=peer-closed' 16 ||
     fail "not all 16 sessions closed as peer-closed"
 ok "16 concurrent clients echoed $total bytes in all, each byte-exact"

@@ -142,9 +142,15 @@ rawclient() {
 	python3 "$(dirname "$0")/../tools/rawclient.py" "$@"
 }
 
-# stats COMMAND: one command to the stats socket; prints the reply lines
-# up to and including "end" (or the first error).
+# stats COMMAND: one command to the stats socket; prints every reply
+# line. The daemon closes a subscriber that has half-closed once its
+# answer is sent, so this returns as soon as the answer is complete.
 stats() {
-	printf '%s\n' "$1" | timeout 10 socat -t 5 - "UNIX-CONNECT:$STATS" |
-	    sed '/"type":"end"/q; /"type":"error"/q'
+	printf '%s\n' "$1" | timeout 10 socat -t 5 - "UNIX-CONNECT:$STATS"
+}
+
+# log_count_at_least PATTERN N: the daemon log has N lines matching
+# PATTERN (a function, so that wait_until counts again each time).
+log_count_at_least() {
+	[ "$(grep -c -- "$1" "$DAEMON_LOG")" -ge "$2" ]
 }

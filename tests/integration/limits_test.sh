@@ -41,7 +41,7 @@ ok "never-reading client $(cat "$T/noread.out"); reason=send-timeout; the other 
 sends=$(grep -c 'reason=send-timeout' "$DAEMON_LOG")
 rawclient slow-read "$PORT" 30 >"$T/slowread.out" ||
     fail "the trickle reader was not cut off: $(cat "$T/slowread.out")"
-wait_until 5 sh -c "[ \$(grep -c 'reason=send-timeout' '$DAEMON_LOG') -gt $sends ]" ||
+wait_until 5 log_count_at_least 'reason=send-timeout' $((sends + 1)) ||
     fail "no second reason=send-timeout logged"
 ok "trickle reader $(cat "$T/slowread.out"); reason=send-timeout"
 
@@ -52,7 +52,7 @@ for i in 1 2 3; do
 	echo $! >"$T/held$i.pid"
 	track $!
 done
-wait_until 10 sh -c "[ \$(grep -c 'event=session-open' '$DAEMON_LOG') -ge 5 ]" ||
+wait_until 10 log_count_at_least 'event=session-open' 5 ||
     fail "three held sessions did not open"
 if echo extra | tlsecho --pin "$PIN" --wait 1s 127.0.0.1 "$PORT" \
     >"$T/extra.out" 2>"$T/extra.log"; then
@@ -75,7 +75,7 @@ ok "--max-conns 3: the fourth connection is refused and counted"
 # The rest are still served: end one held session, a new client echoes.
 closes=$(grep -c 'event=session-close' "$DAEMON_LOG")
 release_stdin s1
-wait_until 10 sh -c "[ \$(grep -c 'event=session-close' '$DAEMON_LOG') -gt $closes ]" ||
+wait_until 10 log_count_at_least 'event=session-close' $((closes + 1)) ||
     fail "the released session did not close"
 echo again | tlsecho --pin "$PIN" --wait 2s 127.0.0.1 "$PORT" >"$T/again.out" 2>"$T/again.log" ||
     fail "no service after the refusal: $(cat "$T/again.log")"

@@ -7,12 +7,6 @@
 
 . "$(dirname "$0")/lib.sh"
 
-# count_at_least PATTERN N: the daemon log has N lines matching PATTERN
-# (a function, so that wait_until counts again each time).
-count_at_least() {
-	[ "$(grep -c -- "$1" "$DAEMON_LOG")" -ge "$2" ]
-}
-
 # closed_json REASON: the last closed record with this reason in a fresh
 # snapshot, as JSON (empty when there is none).
 closed_json() {
@@ -194,7 +188,7 @@ done
 for p in $pids; do
 	wait "$p"
 done
-wait_until 5 count_at_least 'reason=cert-expired' $((n + 8)) ||
+wait_until 5 log_count_at_least 'reason=cert-expired' $((n + 8)) ||
     fail "8 concurrent expired clients: $(grep -c 'reason=cert-expired' \
 "$DAEMON_LOG") cert-expired closes, expected $((n + 8))"
 kill -0 "$DAEMON_PID" || fail "tlsechod died under concurrent refusals"
@@ -214,7 +208,7 @@ n=$(grep -c 'reason=addr-not-in-cert' "$DAEMON_LOG")
 echo hi | tlsecho --pin "$SPIN" --cert "$T/ipsan.pem" --key "$T/ipsan.key" \
     --wait 300ms 127.0.0.1 "$PORT" >"$T/out" 2>"$T/c.log"
 [ ! -s "$T/out" ] || fail "a certificate for 127.0.0.2 passed from 127.0.0.1"
-wait_until 5 count_at_least 'reason=addr-not-in-cert' $((n + 1)) ||
+wait_until 5 log_count_at_least 'reason=addr-not-in-cert' $((n + 1)) ||
     fail "no addr-not-in-cert for 127.0.0.2's certificate from 127.0.0.1"
 ok "the 127.0.0.2 certificate is refused from 127.0.0.1"
 
@@ -251,7 +245,7 @@ echo hi | tlsecho --pin "$SPIN" --cert "$T/client.pem" --key "$T/client.key" \
     --wait 300ms 127.0.0.1 "$PORT" >"$T/out" 2>"$T/c.log" ||
     fail "optional, with a certificate: $(cat "$T/c.log")"
 [ "$(cat "$T/out")" = hi ] || fail "optional, with a certificate echoed '$(cat "$T/out")'"
-wait_until 5 count_at_least 'reason=peer-closed' 2 ||
+wait_until 5 log_count_at_least 'reason=peer-closed' 2 ||
     fail "no close for the client with a certificate"
 closed_json peer-closed >"$T/closed.json"
 peer_cert_check "$T/closed.json" "$T/client.pem"

@@ -37,12 +37,6 @@ say() {
 	eval "printf '%s\n' \"\$2\" >&\$FD_$1"
 }
 
-# ask COMMAND: one command, every reply line within a second (for
-# commands whose answer has no "end", such as kill).
-ask() {
-	printf '%s\n' "$1" | timeout 10 socat -t 1 - "UNIX-CONNECT:$STATS"
-}
-
 # gone PID: the process has exited (a zombie not yet waited for counts).
 gone() {
 	[ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]

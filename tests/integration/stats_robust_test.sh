@@ -134,7 +134,7 @@ ok "5 x 64 KiB of random bytes: $errors error lines, daemon still serves"
 for i in $(seq 1200); do
 	exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf 'x' >&3 && exec 3>&-
 done
-wait_until 20 sh -c "[ \$(grep -c 'reason=not-tls' '$DAEMON_LOG') -ge 1200 ]" ||
+wait_until 20 log_count_at_least 'reason=not-tls' 1200 ||
     fail "the 1200 probes did not all close"
 printf 'snapshot\n' | timeout 20 socat -t 10 - "UNIX-CONNECT:$STATS" >"$T/halfclosed.out"
 python3 - "$T/halfclosed.out" <<'PY' || fail "a half-closed snapshot was cut: $(tail -c 200 "$T/halfclosed.out")"

@@ -132,16 +132,16 @@ ok "kill as nobody refused: $msg"
 
 # kill as the daemon's uid: ok, the watcher sees reason killed, the
 # client sees the end (close_notify) and exits.
-ask 'kill 2' >"$T/kill.out"
+stats 'kill 2' >"$T/kill.out"
 [ "$(q kill.out 'last("ok")')" = '{"type": "ok", "command": "kill", "id": 2}' ] ||
     fail "kill answer: $(cat "$T/kill.out")"
 wait_until 5 has w3 '2 in ids("close")' || fail "no close for killed session"
 [ "$(q w3 'S(2)["reason"]')" = killed ] || fail "reason: $(q w3 'S(2)')"
 wait_until 5 gone "$VPID" || fail "killed client still runs"
 wait "$VPID" || fail "killed client exited $?"
-ask 'kill 2' >"$T/kill2.out"
+stats 'kill 2' >"$T/kill2.out"
 assert_contains "$T/kill2.out" '"message":"kill: no open session 2"'
-ask 'kill x' >"$T/kill3.out"
+stats 'kill x' >"$T/kill3.out"
 assert_contains "$T/kill3.out" '"type":"error"'
 ok "kill as uid $(id -u): ok, close reason killed, client exited; unknown id refused"
 
