@@ -18,6 +18,18 @@ import sys
 import time
 
 
+def tls_connect(port, limit, rcvbuf):
+    """A TLS session to 127.0.0.1:port (the server is not verified: these
+    clients test the server's limits, not its identity) with a small
+    receive buffer, so that the server's writes back fill up soon."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    raw = socket.create_connection(("127.0.0.1", port), timeout=limit)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    return ctx.wrap_socket(raw)
+
+
 def slow_hello(port, limit):
     s = socket.create_connection(("127.0.0.1", port), timeout=limit)
     start = time.monotonic()
@@ -40,13 +52,7 @@ def slow_hello(port, limit):
 
 
 def no_read(port, limit):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    raw = socket.create_connection(("127.0.0.1", port), timeout=limit)
-    # Small buffers so the server's writes back fill up soon.
-    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s = ctx.wrap_socket(raw)
+    s = tls_connect(port, limit, 4096)
     chunk = b"x" * 16384
     start = time.monotonic()
     sent = 0
@@ -66,12 +72,7 @@ def no_read(port, limit):
 
 
 def slow_read(port, limit):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    raw = socket.create_connection(("127.0.0.1", port), timeout=limit)
-    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
-    s = ctx.wrap_socket(raw)
+    s = tls_connect(port, limit, 8192)
     s.settimeout(0.01)
     chunk = b"y" * 16384
     start = last_read = time.monotonic()
