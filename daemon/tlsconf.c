@@ -239,31 +239,28 @@ tlsconf_probe(struct tlsconf *tc, char *err, size_t errlen)
 		snprintf(err, errlen, "probe: %s", tls_error(tc->ctx));
 		goto out;
 	}
-	/* The client is done first in TLS 1.3; that is all we need. */
-	for (i = 0; i < 200 && !cdone; i++) {
-		if (!cdone) {
-			r = tls_handshake(client);
-			if (r == 0)
-				cdone = 1;
-			else if (r == -1) {
-				snprintf(err, errlen, "the configuration does "
-				    "not complete a handshake: %s",
-				    tls_error(client));
-				goto out;
-			}
+	/*
+	 * Step both ends in turn. The client is done first in TLS 1.3, and
+	 * that is all we need: the server end may still wait for a client
+	 * certificate the probe does not send.
+	 */
+	for (i = 0; i < 200; i++) {
+		r = tls_handshake(client);
+		if (r == 0) {
+			cdone = 1;
+			break;
 		}
-		if (!sdone) {
-			r = tls_handshake(sconn);
-			if (r == 0)
-				sdone = 1;
-			else if (r == -1)
-				sdone = -1;
+		if (r == -1) {
+			snprintf(err, errlen, "the configuration does not "
+			    "complete a handshake: %s", tls_error(client));
+			goto out;
 		}
+		if (!sdone && ((r = tls_handshake(sconn)) == 0 || r == -1))
+			sdone = 1;
 		pfd[0].fd = sv[0];
 		pfd[1].fd = sv[1];
 		pfd[0].events = pfd[1].events = POLLIN;
-		if (!cdone)
-			poll(pfd, 2, 100);
+		poll(pfd, 2, 100);
 	}
 	if (!cdone) {
 		snprintf(err, errlen, "the configuration does not complete a "

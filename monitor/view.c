@@ -708,7 +708,6 @@ draw_status(struct model *m, const struct feed *f, int64_t now, int paused)
 	    sp != NULL ? sp->title : "?", m->sort_rev ? " (reversed)" : "",
 	    paused ? "PAUSED (p resumes)  " : "");
 	put(y, 0, COLS, buf, A_NORMAL, 0);
-	(void)now;
 }
 
 /* A key while the filter prompt is open: the filter follows the input. */
