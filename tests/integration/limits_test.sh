@@ -82,6 +82,30 @@ echo again | tlsecho --pin "$PIN" --wait 2s 127.0.0.1 "$PORT" >"$T/again.out" 2>
 [ "$(cat "$T/again.out")" = again ] || fail "echo after the refusal: '$(cat "$T/again.out")'"
 ok "after the refusal, sessions under the limit are served"
 
+# Out of descriptors: a daemon limited to 48 open files gets EMFILE on
+# accept once 40 silent connections hold its descriptors; it backs off,
+# keeps running, and serves again when they go.
+(ulimit -n 48 && exec "$BIN/tlsechod" --listen 127.0.0.1:0 \
+    --cert "$T/server.pem" --key "$T/server.key" --stats-socket none \
+    >"$T/fd.log" 2>&1) &
+FD_PID=$!
+track "$FD_PID"
+wait_until 10 grep -q 'event=listening' "$T/fd.log" || fail "fd-limited daemon: $(cat "$T/fd.log")"
+FD_PORT=$(sed -n 's/.*event=listening addr=[^ ]*:\([0-9]*\).*/\1/p' "$T/fd.log")
+held=""
+for i in $(seq 40); do
+	exec {fd}<>"/dev/tcp/127.0.0.1/$FD_PORT" || fail "connection $i"
+	held="$held $fd"
+done
+wait_until 10 grep -q 'event=accept-failed action=backoff' "$T/fd.log" ||
+    fail "no EMFILE backoff logged: $(tail -n 3 "$T/fd.log")"
+for fd in $held; do exec {fd}>&-; done
+echo back | tlsecho --pin "$PIN" --wait 2s 127.0.0.1 "$FD_PORT" >"$T/fd.out" 2>"$T/fd.err" ||
+    fail "no service after EMFILE: $(cat "$T/fd.err")"
+[ "$(cat "$T/fd.out")" = back ] || fail "echo after EMFILE gave '$(cat "$T/fd.out")'"
+kill -0 "$FD_PID" || fail "the fd-limited daemon died"
+ok "out of descriptors: accept backs off ($(grep -c 'accept-failed' "$T/fd.log") times), then serves again"
+
 # Plaintext HTTP to the TLS port: a 400 telling it to use TLS.
 printf 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n' |
     timeout 10 socat -t 5 - "TCP:127.0.0.1:$PORT" >"$T/http.out" 2>&1 || true
