@@ -123,6 +123,28 @@ random_file() {
 	head -c "$2" /dev/urandom >"$1"
 }
 
+# parallel_echo N: N tlsecho clients at once, client i sending $T/in.i
+# (verified by $T/ca.pem); each must exit 0 and get back exactly what it
+# sent (in $T/out.i).
+parallel_echo() {
+	local i p pids=""
+	for i in $(seq 1 "$1"); do
+		"$BIN/tlsecho" --ca "$T/ca.pem" --wait 2s 127.0.0.1 "$PORT" \
+		    <"$T/in.$i" >"$T/out.$i" 2>"$T/c$i.log" &
+		pids="$pids $!"
+		track $!
+	done
+	i=0
+	for p in $pids; do
+		i=$((i + 1))
+		wait "$p" || fail "client $i exited $?: $(cat "$T/c$i.log")"
+	done
+	for i in $(seq 1 "$1"); do
+		cmp -s "$T/in.$i" "$T/out.$i" || fail "client $i: sent \
+$(wc -c <"$T/in.$i") bytes, got back $(wc -c <"$T/out.$i")"
+	done
+}
+
 # hold_stdin NAME: $T/hold.NAME becomes a fifo whose writer stays open for
 # a minute (a client's stdin that never ends); the writer is tracked.
 hold_stdin() {
