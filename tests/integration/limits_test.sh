@@ -83,8 +83,9 @@ echo again | tlsecho --pin "$PIN" --wait 2s 127.0.0.1 "$PORT" >"$T/again.out" 2>
 ok "after the refusal, sessions under the limit are served"
 
 # Out of descriptors: a daemon limited to 48 open files gets EMFILE on
-# accept once 40 silent connections hold its descriptors; it backs off,
-# keeps running, and serves again when they go.
+# accept once silent connections hold its descriptors; it backs off,
+# keeps running, and serves again when they go.  80 connections are
+# more than 48 whatever descriptors the daemon inherited.
 (ulimit -n 48 && exec "$BIN/tlsechod" --listen 127.0.0.1:0 \
     --cert "$T/server.pem" --key "$T/server.key" --stats-socket none \
     >"$T/fd.log" 2>&1) &
@@ -93,7 +94,7 @@ track "$FD_PID"
 wait_until 10 grep -q 'event=listening' "$T/fd.log" || fail "fd-limited daemon: $(cat "$T/fd.log")"
 FD_PORT=$(sed -n 's/.*event=listening addr=[^ ]*:\([0-9]*\).*/\1/p' "$T/fd.log")
 held=""
-for i in $(seq 40); do
+for i in $(seq 80); do
 	exec {fd}<>"/dev/tcp/127.0.0.1/$FD_PORT" || fail "connection $i"
 	held="$held $fd"
 done
