@@ -141,6 +141,7 @@ addr_lookup_main(void *arg)
 	char			 name[NI_MAXHOST];
 	int			 confirmed = 0;
 
+	pthread_setname_np(pthread_self(), "addr-lookup");
 	if (getnameinfo((struct sockaddr *)&l->peer, l->peerlen, name,
 	    sizeof(name), NULL, 0, NI_NAMEREQD) == 0) {
 		memset(&hints, 0, sizeof(hints));

@@ -139,6 +139,7 @@ listener_main(void *arg)
 	size_t			 i;
 	int			 fd;
 
+	pthread_setname_np(pthread_self(), "listener");
 	for (i = 0; i < nlisten_fds; i++) {
 		pfd[i].fd = listen_fds[i];
 		pfd[i].events = POLLIN;

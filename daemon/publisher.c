@@ -867,6 +867,7 @@ publisher_main(void *arg)
 	int64_t		 now, wait_ms;
 	int		 stop = 0;
 
+	pthread_setname_np(pthread_self(), "stats");
 	if ((pfd = calloc(SUBSCRIBERS_MAX + 3, sizeof(*pfd))) == NULL)
 		fatalx("out of memory for the publisher");
 	while (!stop) {
