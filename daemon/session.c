@@ -8,6 +8,13 @@
  * with its reason: libtls would report it as TLS_WANT_POLLIN/POLLOUT with
  * errno cleared, and "repeat the call" would make the idle limit never.
  *
+ * Quiet sessions: the idle limit is served in two steps. SO_RCVTIMEO is
+ * first QUIET_MS; when that expires the session is quiet, and before it
+ * blocks for the rest of the idle limit (SO_RCVTIMEO again) it gives
+ * back the stack pages its handshake and echo buffer dirtied, so a held
+ * idle session costs only the top of its stack. An active session pays
+ * no extra system call.
+ *
  * Spare threads: a session thread whose session has ended waits a while
  * for the next connection instead of exiting (at most SPARE_MAX of them,
  * SPARE_LINGER_MS each). Creating and ending a thread, and the state
@@ -18,6 +25,7 @@
  * LOCKING: spare_lock guards the spare list and each spare's handover
  * slot; a spare waits on its own condition variable.
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -25,6 +33,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +60,8 @@
 #define DETAIL_MAX	256
 #define SPARE_MAX	64		/* idle session threads kept */
 #define SPARE_LINGER_MS	10000		/* how long one waits for work */
+#define QUIET_MS	1000		/* no data this long: trim the stack */
+#define TRIM_MARGIN	512		/* kept below the trimming frame */
 
 enum io_event {
 	IO_OK = 0,
@@ -76,6 +87,9 @@ struct session {
 	enum io_event		 io;		/* last callback outcome */
 	int			 eof;		/* the peer closed TCP */
 	int			 io_errno;
+	long long		 quiet_ms;	/* first SO_RCVTIMEO step */
+	char			*stack_low;	/* this thread's stack */
+	char			*stack_high;
 	char			 peer[PROTO_ADDR_MAX];
 	char			 local[PROTO_ADDR_MAX];
 	char			 version[PROTO_SHORT_MAX];
@@ -105,6 +119,10 @@ static int	session_sniff(struct session *);
 static int	session_handshake(struct session *);
 static void	session_record_tls(struct session *);
 static void	session_echo(struct session *);
+static int	session_echo_record(struct session *);
+static int	session_quiet(struct session *);
+static void	session_trim_stack(const struct session *);
+static void	set_rcvtimeo(int, long long);
 static int	session_accept(struct session *);
 static void	session_fail(struct session *, const char *, const char *);
 static void	session_close(struct session *);
@@ -347,13 +365,27 @@ session_thread(void *arg)
 	struct spare		 sp, **pp;
 	pthread_condattr_t	 ca;
 	struct timespec		 until;
+	pthread_attr_t		 attr;
+	void			*low = NULL;
+	size_t			 size = 0;
 	int			 r;
 
+	/* Named for top -H and ps -L, and for the quiet-session test. */
+	pthread_setname_np(pthread_self(), "session");
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		if (pthread_attr_getstack(&attr, &low, &size) != 0)
+			low = NULL;
+		pthread_attr_destroy(&attr);
+	}
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&sp.cond, &ca);
 	pthread_condattr_destroy(&ca);
 	while (s != NULL) {
+		if (low != NULL) {
+			s->stack_low = low;
+			s->stack_high = (char *)low + size;
+		}
 		session_run(s);
 		s = NULL;
 
@@ -397,9 +429,8 @@ session_run(struct session *s)
 	tv.tv_sec = conf.send_ms / 1000;
 	tv.tv_usec = (conf.send_ms % 1000) * 1000;
 	setsockopt(s->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	tv.tv_sec = conf.idle_ms / 1000;
-	tv.tv_usec = (conf.idle_ms % 1000) * 1000;
-	setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	s->quiet_ms = conf.idle_ms > 2 * QUIET_MS ? QUIET_MS : conf.idle_ms;
+	set_rcvtimeo(s->fd, s->quiet_ms);
 
 	s->deadline_mono = s->start_mono + conf.handshake_ms;
 	if ((s->tls != NULL || session_accept(s) == 0) &&
@@ -563,81 +594,152 @@ session_record_tls(struct session *s)
 	    subj, iss);
 }
 
+enum echo_result {
+	ECHO_AGAIN,		/* a record was echoed */
+	ECHO_QUIET,		/* no data for quiet_ms */
+	ECHO_DONE		/* the session ends; reason set */
+};
+
 /*
  * Echoes every byte back, in order, until the peer closes, the idle or
- * send limit expires, an error happens or a stop is requested. Records
- * of up to 16 KiB are read and written whole.
- *
- * The buffer is on this thread's stack, not the heap: an idle session
- * then holds only the pages its data touched, where a malloc'd buffer
- * comes from arena memory earlier sessions left resident.
+ * send limit expires, an error happens or a stop is requested.
  */
 static void
 session_echo(struct session *s)
+{
+	int	r;
+
+	while ((r = session_echo_record(s)) != ECHO_DONE)
+		if (r == ECHO_QUIET && session_quiet(s) == -1)
+			break;
+}
+
+/*
+ * The session has had no data for quiet_ms: trims the stack, then waits
+ * for data for the rest of the idle limit. -1 when it expires.
+ */
+static int
+session_quiet(struct session *s)
+{
+	char	c;
+	ssize_t	n;
+
+	if (s->quiet_ms >= conf.idle_ms) {
+		session_fail(s, REASON_IDLE, NULL);
+		return -1;
+	}
+	session_trim_stack(s);
+	set_rcvtimeo(s->fd, conf.idle_ms - s->quiet_ms);
+	while ((n = recv(s->fd, &c, 1, MSG_PEEK)) == -1 && errno == EINTR)
+		;
+	set_rcvtimeo(s->fd, s->quiet_ms);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		session_fail(s, REASON_IDLE, NULL);
+		return -1;
+	}
+	return 0;	/* data, EOF, a stop or an error: tls_read sees it */
+}
+
+/*
+ * Gives back the pages of this thread's stack below this function's frame
+ * (less a margin for the calls it still makes): the handshake reaches some
+ * 16 KiB deep and the echo buffer is as large, and a quiet session needs
+ * none of it until data comes. Never inlined: its frame must lie below
+ * every live frame of its callers, whatever the compiler merges into them.
+ */
+static __attribute__((noinline)) void
+session_trim_stack(const struct session *s)
+{
+	uintptr_t	 low, high, page;
+
+	page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	low = (uintptr_t)s->stack_low;
+	high = (uintptr_t)__builtin_frame_address(0);
+	/* Not on the known stack (no bounds, or a sanitizer's frame). */
+	if (low == 0 || high <= low || high >= (uintptr_t)s->stack_high)
+		return;
+	if (high - low <= TRIM_MARGIN)
+		return;
+	high = (high - TRIM_MARGIN) & ~(page - 1);
+	if (high > low)
+		madvise((void *)low, high - low, MADV_DONTNEED);
+}
+
+static void
+set_rcvtimeo(int fd, long long ms)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+}
+
+/*
+ * Reads one record (up to 16 KiB) and writes it back whole. The buffer is
+ * on this function's frame, not the heap and not session_echo's: a quiet
+ * session trims it away (session_quiet), where a malloc'd buffer would
+ * come from arena memory earlier sessions left resident.
+ */
+static __attribute__((noinline)) int
+session_echo_record(struct session *s)
 {
 	unsigned char	 buf[ECHO_BUF_SIZE];
 	ssize_t		 n, w;
 	size_t		 off;
 
-	for (;;) {
+	s->io = IO_OK;
+	n = tls_read(s->tls, buf, ECHO_BUF_SIZE);
+	if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
+		if (s->io == IO_STOPPED)
+			return ECHO_DONE;
+		if (s->io == IO_READ_TIMEOUT)
+			return ECHO_QUIET;
+		if (s->io == IO_WRITE_TIMEOUT) {
+			session_fail(s, REASON_SEND_TIMEOUT, NULL);
+			return ECHO_DONE;
+		}
+		return ECHO_AGAIN;
+	}
+	if (n == 0) {
+		session_fail(s, REASON_PEER_CLOSED, NULL);
+		return ECHO_DONE;
+	}
+	if (n < 0) {
+		if (s->eof)
+			session_fail(s, REASON_PEER_CLOSED,
+			    "without close_notify");
+		else if (s->io == IO_ERROR && (s->io_errno == ECONNRESET ||
+		    s->io_errno == EPIPE))
+			session_fail(s, REASON_RESET, NULL);
+		else
+			session_fail(s, REASON_ERROR, tls_error(s->tls));
+		return ECHO_DONE;
+	}
+	s->write_deadline = time_mono_ms() + conf.send_ms;
+	for (off = 0; off < (size_t)n; off += (size_t)w) {
 		s->io = IO_OK;
-		n = tls_read(s->tls, buf, ECHO_BUF_SIZE);
-		if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT) {
-			if (s->io == IO_STOPPED)
-				break;
-			if (s->io == IO_READ_TIMEOUT) {
-				session_fail(s, REASON_IDLE, NULL);
-				break;
-			}
-			if (s->io == IO_WRITE_TIMEOUT) {
+		w = tls_write(s->tls, buf + off, (size_t)n - off);
+		if (w == TLS_WANT_POLLIN || w == TLS_WANT_POLLOUT) {
+			if (s->io == IO_WRITE_TIMEOUT ||
+			    s->io == IO_READ_TIMEOUT) {
 				session_fail(s, REASON_SEND_TIMEOUT, NULL);
-				break;
+				return ECHO_DONE;
 			}
+			w = 0;
 			continue;
 		}
-		if (n == 0) {
-			session_fail(s, REASON_PEER_CLOSED, NULL);
-			break;
+		if (w < 0) {
+			session_fail(s, s->io == IO_ERROR &&
+			    (s->io_errno == ECONNRESET ||
+			    s->io_errno == EPIPE) ? REASON_RESET :
+			    REASON_ERROR, tls_error(s->tls));
+			return ECHO_DONE;
 		}
-		if (n < 0) {
-			if (s->eof)
-				session_fail(s, REASON_PEER_CLOSED,
-				    "without close_notify");
-			else if (s->io == IO_ERROR && (s->io_errno ==
-			    ECONNRESET || s->io_errno == EPIPE))
-				session_fail(s, REASON_RESET, NULL);
-			else
-				session_fail(s, REASON_ERROR,
-				    tls_error(s->tls));
-			break;
-		}
-		s->write_deadline = time_mono_ms() + conf.send_ms;
-		for (off = 0; off < (size_t)n; off += (size_t)w) {
-			s->io = IO_OK;
-			w = tls_write(s->tls, buf + off, (size_t)n - off);
-			if (w == TLS_WANT_POLLIN || w == TLS_WANT_POLLOUT) {
-				if (s->io == IO_WRITE_TIMEOUT ||
-				    s->io == IO_READ_TIMEOUT) {
-					session_fail(s, REASON_SEND_TIMEOUT,
-					    NULL);
-					goto out;
-				}
-				w = 0;
-				continue;
-			}
-			if (w < 0) {
-				session_fail(s, s->io == IO_ERROR &&
-				    (s->io_errno == ECONNRESET ||
-				    s->io_errno == EPIPE) ? REASON_RESET :
-				    REASON_ERROR, tls_error(s->tls));
-				goto out;
-			}
-		}
-		s->write_deadline = 0;
-		registry_add_bytes(s->slot, (uint64_t)n, (uint64_t)n);
 	}
-out:
-	return;
+	s->write_deadline = 0;
+	registry_add_bytes(s->slot, (uint64_t)n, (uint64_t)n);
+	return ECHO_AGAIN;
 }
 
 /*
