@@ -215,6 +215,10 @@ measure_idle() {
 		kill -0 $lg 2>/dev/null || break
 		sleep 0.1
 	done
+	# Held sessions are idle: read PSS once the last one opened has
+	# been quiet for 2 s (tlsechod gives back a quiet session's stack
+	# pages after 1 s; the same wait for every server).
+	[ "$ready" -eq 1 ] && sleep 2
 	p1=$($PROCSTAT pss "$pid")
 	wait $lg
 	held=$(sed -n 's/.*event=idle-ready sessions=\([0-9]*\).*/\1/p' \
