@@ -2,7 +2,8 @@
 # Quiet sessions: a session with no data for a second gives back the
 # stack pages its handshake and echo buffer dirtied (so 10,000 held idle
 # sessions stay small), still echoes when data comes back, and is closed
-# at the idle limit counted from its last data, not a second later.
+# at the idle limit counted from its last data, not a second later (the
+# bound allows 850 ms of scheduling and polling; a second late fails).
 
 . "$(dirname "$0")/lib.sh"
 
@@ -95,7 +96,7 @@ closed_ms=$(date +%s%3N)
 waited=$((closed_ms - sent_ms))
 [ "$waited" -ge $((IDLE_MS - 1000)) ] ||
     fail "idle sessions closed ${waited}ms after their data, before the 5s limit"
-[ "$waited" -lt $((IDLE_MS + 700)) ] ||
+[ "$waited" -lt $((IDLE_MS + 850)) ] ||
     fail "idle sessions closed ${waited}ms after their data; the limit is 5s"
 ok "the other quiet sessions closed for idle ${waited}ms after their data (limit 5s)"
 
