@@ -623,6 +623,7 @@ session_quiet(struct session *s)
 {
 	char	c;
 	ssize_t	n;
+	int	err;
 
 	if (s->quiet_ms >= conf.idle_ms) {
 		session_fail(s, REASON_IDLE, NULL);
@@ -632,8 +633,9 @@ session_quiet(struct session *s)
 	set_rcvtimeo(s->fd, conf.idle_ms - s->quiet_ms);
 	while ((n = recv(s->fd, &c, 1, MSG_PEEK)) == -1 && errno == EINTR)
 		;
+	err = errno;
 	set_rcvtimeo(s->fd, s->quiet_ms);
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+	if (n == -1 && (err == EAGAIN || err == EWOULDBLOCK)) {
 		session_fail(s, REASON_IDLE, NULL);
 		return -1;
 	}
