@@ -89,6 +89,7 @@ static char		 reload_msg[PROTO_TEXT_MAX];	/* [reload_lock] */
 static void	*publisher_main(void *);
 static int	 stats_socket_prepare(const char *, char *, size_t);
 static int	 sub_accept(void);
+static void	 sub_refuse(int, const char *);
 static void	 sub_free(struct subscriber *);
 static void	 sub_read(struct subscriber *);
 static void	 sub_command(struct subscriber *, const char *, size_t);
@@ -303,6 +304,28 @@ hello_fill(struct proto_msg *m, const struct subscriber *s)
 	m->u.hello.may_kill = s->may_kill;
 }
 
+/* Tells a connection it is refused, best effort, and closes it. */
+static void
+sub_refuse(int fd, const char *why)
+{
+	struct proto_msg	*m;
+	char			*line = NULL;
+	size_t			 len;
+
+	if ((m = calloc(1, sizeof(*m))) != NULL) {
+		m->type = PROTO_ERROR;
+		snprintf(m->u.error.message, sizeof(m->u.error.message), "%s",
+		    why);
+		line = proto_encode(m, &len);
+		free(m);
+	}
+	if (line != NULL && write(fd, line, len) == -1) {
+		/* it is being refused anyway */
+	}
+	free(line);
+	close(fd);
+}
+
 /* Takes one pending subscriber; -1 when none is waiting. */
 static int
 sub_accept(void)
@@ -320,13 +343,7 @@ sub_accept(void)
 		return -1;
 	}
 	if (nsubs == SUBSCRIBERS_MAX) {
-		static const char full[] = "{\"type\":\"error\",\"message\":"
-		    "\"too many subscribers; try again later\"}\n";
-
-		if (write(fd, full, sizeof(full) - 1) == -1) {
-			/* it is being refused anyway */
-		}
-		close(fd);
+		sub_refuse(fd, "too many subscribers; try again later");
 		atomic_fetch_add(&counters.subscribers_dropped, 1);
 		return 0;
 	}
