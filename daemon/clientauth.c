@@ -238,7 +238,8 @@ addr_confirmed_name(const struct sockaddr_storage *peer, socklen_t len,
 /*
  * After the handshake: with --verify-client-addr, refuse a client whose
  * certificate names neither its IP address nor its forward-confirmed
- * PTR name. Returns 0 to go on, or -1 with reason and detail set.
+ * PTR name. Returns 0 to go on, or -1 with reason and detail set (raw:
+ * the caller records them through session_fail, which escapes).
  */
 int
 session_verify_client(struct tls *tls, int fd, int64_t deadline_mono,

@@ -423,6 +423,7 @@ static void
 session_run(struct session *s)
 {
 	struct timeval	 tv;
+	char		 reason[REASON_MAX], detail[DETAIL_MAX];
 	int		 one = 1;
 
 	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -436,11 +437,12 @@ session_run(struct session *s)
 	if ((s->tls != NULL || session_accept(s) == 0) &&
 	    session_sniff(s) == 0 && session_handshake(s) == 0) {
 		if (session_verify_client(s->tls, s->fd, s->deadline_mono,
-		    s->reason, sizeof(s->reason), s->detail,
-		    sizeof(s->detail)) == 0)
+		    reason, sizeof(reason), detail, sizeof(detail)) == 0)
 			session_echo(s);
-		else
+		else {
+			session_fail(s, reason, detail);
 			registry_count_hs_failure(s->reason);
+		}
 	}
 	session_close(s);
 }
