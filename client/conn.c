@@ -38,7 +38,6 @@ static int	conn_handshake(struct conn *, const struct options *,
 static int	conn_check_pins(struct conn *, const struct options *,
 		    char *, size_t);
 static void	conn_fmt_ms(long long, char *, size_t);
-static void	conn_quote(const char *, char *, size_t);
 
 void
 conn_init(struct conn *c)
@@ -398,9 +397,9 @@ conn_describe(struct conn *c, char *buf, size_t len)
 	v = tls_conn_cipher(c->ctx);
 	str_escape(v != NULL ? v : "", cipher, sizeof(cipher));
 	v = tls_peer_cert_subject(c->ctx);
-	conn_quote(v != NULL ? v : "", subject, sizeof(subject));
+	str_quote(v != NULL ? v : "", subject, sizeof(subject));
 	v = tls_peer_cert_issuer(c->ctx);
-	conn_quote(v != NULL ? v : "", issuer, sizeof(issuer));
+	str_quote(v != NULL ? v : "", issuer, sizeof(issuer));
 	v = tls_peer_cert_hash(c->ctx);
 	str_escape(v != NULL ? v : "", pin, sizeof(pin));
 	v = tls_conn_alpn_selected(c->ctx);
@@ -484,27 +483,3 @@ conn_fmt_ms(long long ms, char *buf, size_t len)
 		snprintf(buf, len, "%lldms", ms);
 }
 
-/* str_escape, and '"' as \x22 so the value can sit between quotes. */
-static void
-conn_quote(const char *src, char *dst, size_t len)
-{
-	char	tmp[1024];
-	size_t	i, o = 0;
-
-	if (len == 0)
-		return;
-	str_escape(src, tmp, sizeof(tmp));
-	for (i = 0; tmp[i] != '\0'; i++) {
-		if (tmp[i] == '"') {
-			if (o + 4 >= len)
-				break;
-			memcpy(dst + o, "\\x22", 4);
-			o += 4;
-		} else {
-			if (o + 1 >= len)
-				break;
-			dst[o++] = tmp[i];
-		}
-	}
-	dst[o] = '\0';
-}

@@ -50,8 +50,23 @@ utf8_is_c1(const unsigned char *s, size_t n)
 	return n == 2 && s[0] == 0xc2 && s[1] < 0xa0;
 }
 
+static char	*escape(const char *, char *, size_t, int);
+
 char *
 str_escape(const char *src, char *dst, size_t len)
+{
+	return escape(src, dst, len, 0);
+}
+
+char *
+str_quote(const char *src, char *dst, size_t len)
+{
+	return escape(src, dst, len, 1);
+}
+
+/* str_escape, and with quote set '"' as \x22 as well. */
+static char *
+escape(const char *src, char *dst, size_t len, int quote)
 {
 	const unsigned char	*s = (const unsigned char *)src;
 	size_t			 o = 0, n;
@@ -63,7 +78,8 @@ str_escape(const char *src, char *dst, size_t len)
 		n = utf8_len(s, strnlen((const char *)s, 4));
 		if (utf8_is_c1(s, n))
 			n = 0;
-		if (n == 1 && (*s < 0x20 || *s == 0x7f || *s == '\\')) {
+		if (n == 1 && (*s < 0x20 || *s == 0x7f || *s == '\\' ||
+		    (quote && *s == '"'))) {
 			if (*s == '\\')
 				snprintf(esc, sizeof(esc), "\\\\");
 			else

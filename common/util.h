@@ -18,6 +18,12 @@
 char	*str_escape(const char *src, char *dst, size_t len);
 
 /*
+ * str_escape, and '"' as \x22 too, for a value that sits between double
+ * quotes in a key="value" line.
+ */
+char	*str_quote(const char *src, char *dst, size_t len);
+
+/*
  * Length of the valid UTF-8 character at s (avail bytes readable), or 0
  * when it is not one by RFC 3629 (overlong forms, surrogates and values
  * past U+10FFFF are invalid).

@@ -28,11 +28,11 @@ static int	daemon_drain(void);
 static void
 daemon_reload(void)
 {
-	char	err[1024];
+	char	err[1024], shown[1024];
 
 	if (tlsconf_reload(&conf, err, sizeof(err)) == -1) {
 		log_warnx("event=reload-failed action=kept-running-config "
-		    "error=\"%s\"", err);
+		    "error=\"%s\"", str_quote(err, shown, sizeof(shown)));
 		publisher_reload_event(0, err);
 		return;
 	}

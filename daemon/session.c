@@ -333,7 +333,7 @@ session_fail(struct session *s, const char *reason, const char *detail)
 		return;
 	snprintf(s->reason, sizeof(s->reason), "%s", reason);
 	if (detail != NULL)
-		str_escape(detail, s->detail, sizeof(s->detail));
+		str_quote(detail, s->detail, sizeof(s->detail));
 }
 
 /* Gives the session to a spare thread; -1 when there is none. */
@@ -496,7 +496,7 @@ session_sniff(struct session *s)
 		return 0;
 	memcpy(raw, b, (size_t)n);
 	raw[n] = '\0';
-	str_escape(raw, shown, sizeof(shown));
+	str_quote(raw, shown, sizeof(shown));
 	if (b[0] >= 'A' && b[0] <= 'Z') {
 		send(s->fd, http400, sizeof(http400) - 1, MSG_NOSIGNAL);
 		session_fail(s, REASON_NOT_TLS, "plaintext HTTP; sent 400");
@@ -586,9 +586,9 @@ session_record_tls(struct session *s)
 	    PROTO_F_STATE | PROTO_F_TLS | PROTO_F_PEER_CERT);
 	registry_note_tls(info.version, info.cipher);
 
-	str_escape(info.peer_subject, subj, sizeof(subj));
-	str_escape(info.peer_issuer, iss, sizeof(iss));
-	str_escape(info.sni, sni, sizeof(sni));
+	str_quote(info.peer_subject, subj, sizeof(subj));
+	str_quote(info.peer_issuer, iss, sizeof(iss));
+	str_quote(info.sni, sni, sizeof(sni));
 	log_info("event=session-open id=%llu peer=%s version=%s cipher=%s "
 	    "handshake_ms=%lld sni=\"%s\" client_subject=\"%s\" "
 	    "client_issuer=\"%s\"", (unsigned long long)s->id, s->peer,

@@ -250,6 +250,16 @@ wait_until 5 log_count_at_least 'reason=peer-closed' 2 ||
 closed_json peer-closed >"$T/closed.json"
 peer_cert_check "$T/closed.json" "$T/client.pem"
 ok "optional mode with a certificate: echo works, peer_cert recorded"
+# A subject with a double quote stays inside its quoted log value.
+tlscert client --ca-cert "$T/ca.pem" --ca-key "$T/ca.key" --name 'say "hi"' \
+    --host 127.0.0.1 --cert "$T/quote.pem" --key "$T/quote.key" >/dev/null ||
+    fail "tlscert client (quote)"
+echo hi | tlsecho --pin "$SPIN" --cert "$T/quote.pem" --key "$T/quote.key" \
+    --wait 300ms 127.0.0.1 "$PORT" >"$T/out" 2>"$T/c.log" ||
+    fail "optional, quoted subject: $(cat "$T/c.log")"
+wait_until 5 grep -q 'client_subject="/CN=say \\x22hi\\x22" ' "$DAEMON_LOG" ||
+    fail "the quoted subject is not escaped in the log: $(grep 'say' "$DAEMON_LOG")"
+ok "a subject with double quotes is logged as client_subject=\"/CN=say \\x22hi\\x22\""
 refused "optional, another CA" unknown-ca --cert "$T/other.pem" \
     --key "$T/other.key"
 stop_daemon || fail "tlsechod exited $? on SIGTERM"

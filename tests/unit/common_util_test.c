@@ -19,6 +19,10 @@ test_escape_controls(void)
 	CHECK_STR(str_escape("caf\xc3\xa9", out, sizeof(out)), "caf\xc3\xa9");
 	CHECK_STR(str_escape("x\xff", out, sizeof(out)), "x\\xff");
 	CHECK_STR(str_escape("\xc2\x9b", out, sizeof(out)), "\\xc2\\x9b");
+	/* A quote is left alone, but for a value between quotes. */
+	CHECK_STR(str_escape("CN=\"x\"", out, sizeof(out)), "CN=\"x\"");
+	CHECK_STR(str_quote("CN=\"x\"\n", out, sizeof(out)),
+	    "CN=\\x22x\\x22\\x0a");
 }
 
 static void
