@@ -1134,6 +1134,27 @@ found:
 	return t->item[i].count;
 }
 
+size_t
+proto_tally_top(const struct proto_tally *t, size_t *top, size_t n)
+{
+	size_t	i, j, ntop = 0, items;
+
+	items = t->n > PROTO_TALLY_MAX ? PROTO_TALLY_MAX : t->n;
+	for (i = 0; i < items; i++) {
+		/* Insert i after the entries at least as large. */
+		for (j = ntop; j > 0 &&
+		    t->item[top[j - 1]].count < t->item[i].count; j--)
+			if (j < n)
+				top[j] = top[j - 1];
+		if (j < n) {
+			top[j] = i;
+			if (ntop < n)
+				ntop++;
+		}
+	}
+	return ntop;
+}
+
 uint64_t
 proto_tally_get(const struct proto_tally *t, const char *name)
 {

@@ -257,4 +257,10 @@ uint64_t proto_tally_add(struct proto_tally *t, const char *name,
 	    uint64_t count);
 uint64_t proto_tally_get(const struct proto_tally *t, const char *name);
 
+/*
+ * Fills top[] with the indices of t's (at most n) largest entries, the
+ * largest first (ties keep the earlier entry first); returns how many.
+ */
+size_t	 proto_tally_top(const struct proto_tally *t, size_t *top, size_t n);
+
 #endif

@@ -215,7 +215,7 @@ draw_header(struct model *m, const struct feed *f, int64_t now, int paused)
 	double				 acc, in, out;
 	uint64_t			 hftotal = 0, total = 0;
 	int64_t				 days;
-	size_t				 i, top[2] = { 0, 0 }, ntop = 0;
+	size_t				 i, top[2], ntop;
 	int				 x;
 	short				 pair;
 
@@ -254,26 +254,9 @@ draw_header(struct model *m, const struct feed *f, int64_t now, int paused)
 		    (long long)days);
 	}
 
-	for (i = 0; i < hf->n; i++) {
+	for (i = 0; i < hf->n; i++)
 		hftotal += hf->item[i].count;
-		if (ntop < 2)
-			top[ntop++] = i;
-		else if (hf->item[i].count > hf->item[top[1]].count) {
-			top[1] = i;
-			if (hf->item[top[1]].count > hf->item[top[0]].count) {
-				size_t	 tmp = top[0];
-
-				top[0] = top[1];
-				top[1] = tmp;
-			}
-		}
-	}
-	if (ntop == 2 && hf->item[top[1]].count > hf->item[top[0]].count) {
-		size_t	 tmp = top[0];
-
-		top[0] = top[1];
-		top[1] = tmp;
-	}
+	ntop = proto_tally_top(hf, top, 2);
 	b[0] = '\0';
 	for (i = 0; i < ntop; i++) {
 		size_t	 len = strlen(b);
@@ -532,9 +515,8 @@ draw_detail(struct model *m, int64_t now, int y0, int lines)
 	attr_set(A_NORMAL, 0, NULL);
 	put(y++, 0, COLS, buf, A_REVERSE | A_BOLD, PAIR_HEADING);
 
-	y = detail_line(y, ymax, "state", s->state == PROTO_STATE_CLOSED ?
-	    "closed" : s->state == PROTO_STATE_CLOSING ? "closing" :
-	    s->state == PROTO_STATE_HANDSHAKE ? "handshake" : "established");
+	y = detail_line(y, ymax, "state", proto_state_name(s->state) != NULL ?
+	    proto_state_name(s->state) : "?");
 	y = detail_line(y, ymax, "peer", s->peer);
 	y = detail_line(y, ymax, "local", s->local);
 	time_format_iso((time_t)(s->started_ms / 1000), t, sizeof(t));

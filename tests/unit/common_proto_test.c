@@ -928,6 +928,27 @@ test_tally_decode_overflow(void)
 	CHECK(proto_tally_get(&d.u.counters.ciphers, "other") == 324);
 }
 
+/* The largest entries, largest first, whatever order they came in. */
+static void
+test_tally_top(void)
+{
+	struct proto_tally	 t;
+	size_t			 top[3];
+
+	memset(&t, 0, sizeof(t));
+	CHECK(proto_tally_top(&t, top, 2) == 0);
+	proto_tally_add(&t, "a", 1);
+	CHECK(proto_tally_top(&t, top, 2) == 1 && top[0] == 0);
+	proto_tally_add(&t, "b", 5);
+	proto_tally_add(&t, "c", 3);
+	CHECK(proto_tally_top(&t, top, 2) == 2);
+	CHECK(top[0] == 1 && top[1] == 2);	/* b 5, c 3 */
+	proto_tally_add(&t, "d", 3);
+	proto_tally_add(&t, "e", 9);
+	CHECK(proto_tally_top(&t, top, 3) == 3);
+	CHECK(top[0] == 4 && top[1] == 1 && top[2] == 2);	/* e, b, c */
+}
+
 TEST_MAIN("common_proto",
     TEST(test_names),
     TEST(test_session_types),
@@ -947,4 +968,5 @@ TEST_MAIN("common_proto",
     TEST(test_command_errors),
     TEST(test_command_format),
     TEST(test_tally),
-    TEST(test_tally_decode_overflow))
+    TEST(test_tally_decode_overflow),
+    TEST(test_tally_top))
