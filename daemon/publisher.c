@@ -568,7 +568,6 @@ view_scan(int tick)
 	struct slot		*sl;
 	size_t			 i, n;
 	unsigned		 version;
-	int			 in_use;
 	uint64_t		 bin, bout;
 
 	last_scan_ms = time_mono_ms();
@@ -588,23 +587,13 @@ view_scan(int tick)
 		version = atomic_load(&sl->version);
 		if (version == views[i].version && (views[i].id == 0 || !tick))
 			continue;
-		pthread_mutex_lock(&sl->lock);
-		in_use = sl->in_use;
-		version = atomic_load(&sl->version);
-		if (in_use)
-			m->u.session = sl->info;
-		pthread_mutex_unlock(&sl->lock);
-		if (!in_use) {
+		if (!registry_read(sl, &m->u.session, &version)) {
 			views[i].id = 0;
 			views[i].version = version;
 			continue;
 		}
-		bin = atomic_load(&sl->bytes_in);
-		bout = atomic_load(&sl->bytes_out);
-		m->u.session.bytes_in = bin;
-		m->u.session.bytes_out = bout;
-		m->u.session.last_activity_ms =
-		    atomic_load(&sl->last_activity_ms);
+		bin = m->u.session.bytes_in;
+		bout = m->u.session.bytes_out;
 		if (views[i].id != m->u.session.id) {
 			m->type = PROTO_OPEN;
 			m->u.session.fields = PROTO_F_ALL & ~PROTO_F_END;
@@ -639,10 +628,8 @@ static void
 sub_snapshot(struct subscriber *s)
 {
 	struct proto_msg	*m;
-	struct slot		*sl;
 	size_t			 i, n;
 	uint64_t		 from, to;
-	int			 in_use;
 
 	if ((m = malloc(sizeof(*m))) == NULL)
 		return;
@@ -653,21 +640,12 @@ sub_snapshot(struct subscriber *s)
 	s->limit = SIZE_MAX;
 	n = registry_size();
 	for (i = 0; i < n; i++) {
-		sl = registry_slot(i);
-		pthread_mutex_lock(&sl->lock);
-		in_use = sl->in_use && (!s->watching ||
-		    views[i].id == sl->info.id);
-		if (in_use)
-			m->u.session = sl->info;
-		pthread_mutex_unlock(&sl->lock);
-		if (!in_use)
+		/* A watcher is told only of what its view holds. */
+		if (!registry_read(registry_slot(i), &m->u.session, NULL) ||
+		    (s->watching && views[i].id != m->u.session.id))
 			continue;
 		m->type = PROTO_SESSION;
 		m->u.session.fields = PROTO_F_ALL & ~PROTO_F_END;
-		m->u.session.bytes_in = atomic_load(&sl->bytes_in);
-		m->u.session.bytes_out = atomic_load(&sl->bytes_out);
-		m->u.session.last_activity_ms =
-		    atomic_load(&sl->last_activity_ms);
 		sub_msg(s, m);
 	}
 	/* The ring may hold more than --history; list the last history. */

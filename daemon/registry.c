@@ -98,6 +98,31 @@ registry_slot(size_t i)
 }
 
 /*
+ * Copies the session in slot s, with its live byte counts and last
+ * activity, into out and sets *version (when not NULL) to the slot's
+ * version read with it. Returns 0, out untouched, when the slot is free.
+ */
+int
+registry_read(struct slot *s, struct proto_session *out, unsigned *version)
+{
+	int	in_use;
+
+	pthread_mutex_lock(&s->lock);
+	in_use = s->in_use;
+	if (version != NULL)
+		*version = atomic_load(&s->version);
+	if (in_use)
+		*out = s->info;
+	pthread_mutex_unlock(&s->lock);
+	if (in_use) {
+		out->bytes_in = atomic_load(&s->bytes_in);
+		out->bytes_out = atomic_load(&s->bytes_out);
+		out->last_activity_ms = atomic_load(&s->last_activity_ms);
+	}
+	return in_use;
+}
+
+/*
  * Takes a free slot for a new session on fd and gives it a fresh id; NULL
  * when every slot is in use (the caller rejects the connection). The
  * addresses are set before the slot is visible, so the first "open" a

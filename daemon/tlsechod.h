@@ -156,6 +156,7 @@ void	 registry_count_hs_failure(const char *);
 void	 registry_note_tls(const char *, const char *);
 size_t	 registry_size(void);
 struct slot *registry_slot(size_t);
+int	 registry_read(struct slot *, struct proto_session *, unsigned *);
 size_t	 registry_closed_copy(uint64_t *, uint64_t, struct proto_session *,
 	    size_t);
 uint64_t registry_closed_seq(void);

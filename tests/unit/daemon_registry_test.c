@@ -55,6 +55,7 @@ test_claim_release(void)
 	struct proto_counters	 c;
 	struct slot		*s;
 	uint64_t		 id, id2, from, n;
+	unsigned		 version;
 	int			 before = notified;
 
 	s = registry_claim(&id, -1, "127.0.0.1:5001", "127.0.0.1:8443");
@@ -91,6 +92,11 @@ test_claim_release(void)
 	registry_add_bytes(s, 10, 20);
 	CHECK(atomic_load(&s->bytes_in) == 110);
 	CHECK(atomic_load(&s->bytes_out) == 110);
+	/* A read gives the record with the live counts and its version. */
+	CHECK(registry_read(s, &out[0], &version) == 1);
+	CHECK(out[0].id == id && out[0].state == PROTO_STATE_ESTABLISHED);
+	CHECK(out[0].bytes_in == 110 && out[0].bytes_out == 110);
+	CHECK(version == atomic_load(&s->version));
 
 	registry_counters(&c);
 	CHECK(c.accepted == 1);
@@ -130,6 +136,8 @@ test_claim_release(void)
 		CHECK(s->info.version[0] == '\0');
 		CHECK(atomic_load(&s->bytes_in) == 0);
 		registry_release(s, REASON_IDLE, 1);
+		/* A free slot reads as free. */
+		CHECK(registry_read(s, &out[0], NULL) == 0);
 	}
 }
 
