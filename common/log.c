@@ -49,12 +49,6 @@ log_level_parse(const char *s, enum log_level *level)
 	return -1;
 }
 
-enum log_level
-log_get_level(void)
-{
-	return log_threshold;
-}
-
 static void
 log_emit(enum log_level level, int with_errno, const char *fmt, va_list ap)
 {

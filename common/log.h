@@ -26,7 +26,6 @@ enum log_level {
 void	log_init(const char *prog, enum log_level level, int use_syslog);
 /* Parses "error", "warn", "info" or "debug"; returns -1 for anything else. */
 int	log_level_parse(const char *s, enum log_level *level);
-enum log_level log_get_level(void);
 
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -19,7 +19,6 @@
 #include "daemon/tlsechod.h"
 
 struct config		 conf;
-volatile sig_atomic_t	 quit_requested;
 int64_t			 daemon_started_ms;
 
 static void	daemon_reload(void);
@@ -114,7 +113,6 @@ main(int argc, char **argv)
 		}
 		break;
 	}
-	quit_requested = 1;
 	log_info("event=stopping signal=%s", sig == SIGINT ? "INT" : "TERM");
 	listener_stop();
 	left = daemon_drain();

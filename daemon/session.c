@@ -91,7 +91,6 @@ struct session {
 	char			*stack_low;	/* this thread's stack */
 	char			*stack_high;
 	char			 peer[PROTO_ADDR_MAX];
-	char			 local[PROTO_ADDR_MAX];
 	char			 version[PROTO_SHORT_MAX];
 	char			 cipher[PROTO_SHORT_MAX];
 	char			 reason[REASON_MAX];
@@ -122,7 +121,7 @@ static void	session_echo(struct session *);
 static int	session_echo_record(struct session *);
 static int	session_quiet(struct session *);
 static void	session_trim_stack(const struct session *);
-static void	set_rcvtimeo(int, long long);
+static void	set_timeo(int, int, long long);
 static int	session_accept(struct session *);
 static void	session_fail(struct session *, const char *, const char *);
 static void	session_close(struct session *);
@@ -252,7 +251,7 @@ session_start(int fd, const struct sockaddr_storage *peer,
 	pthread_attr_t		 attr;
 	pthread_t		 tid;
 	uint64_t		 id;
-	char			 paddr[PROTO_ADDR_MAX];
+	char			 paddr[PROTO_ADDR_MAX], laddr[PROTO_ADDR_MAX];
 	int			 err;
 
 	addr_format((const struct sockaddr *)peer, paddr, sizeof(paddr));
@@ -261,9 +260,8 @@ session_start(int fd, const struct sockaddr_storage *peer,
 		close(fd);
 		return -1;
 	}
-	addr_format((const struct sockaddr *)local, s->local,
-	    sizeof(s->local));
-	if ((s->slot = registry_claim(&id, fd, paddr, s->local)) == NULL) {
+	addr_format((const struct sockaddr *)local, laddr, sizeof(laddr));
+	if ((s->slot = registry_claim(&id, fd, paddr, laddr)) == NULL) {
 		registry_count_rejected();
 		log_warnx("event=reject peer=%s reason=max-conns "
 		    "max_conns=%lld", paddr, conf.max_conns);
@@ -422,16 +420,13 @@ session_thread(void *arg)
 static void
 session_run(struct session *s)
 {
-	struct timeval	 tv;
 	char		 reason[REASON_MAX], detail[DETAIL_MAX];
 	int		 one = 1;
 
 	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	tv.tv_sec = conf.send_ms / 1000;
-	tv.tv_usec = (conf.send_ms % 1000) * 1000;
-	setsockopt(s->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	set_timeo(s->fd, SO_SNDTIMEO, conf.send_ms);
 	s->quiet_ms = conf.idle_ms > 2 * QUIET_MS ? QUIET_MS : conf.idle_ms;
-	set_rcvtimeo(s->fd, s->quiet_ms);
+	set_timeo(s->fd, SO_RCVTIMEO, s->quiet_ms);
 
 	s->deadline_mono = s->start_mono + conf.handshake_ms;
 	if ((s->tls != NULL || session_accept(s) == 0) &&
@@ -533,8 +528,8 @@ session_handshake(struct session *s)
 		if (s->io == IO_ERROR && s->io_errno == ECONNRESET)
 			session_fail(s, REASON_RESET, "during the handshake");
 		else {
-			reason = session_hs_reason(s->tls, s->sctx !=
-			    s->tc->ctx ? s->sctx : NULL, &text);
+			reason = session_hs_reason(s->tls,
+			    s->tc->per_session ? s->sctx : NULL, &text);
 			session_fail(s, reason, text);
 		}
 		registry_count_hs_failure(s->reason);
@@ -632,11 +627,11 @@ session_quiet(struct session *s)
 		return -1;
 	}
 	session_trim_stack(s);
-	set_rcvtimeo(s->fd, conf.idle_ms - s->quiet_ms);
+	set_timeo(s->fd, SO_RCVTIMEO, conf.idle_ms - s->quiet_ms);
 	while ((n = recv(s->fd, &c, 1, MSG_PEEK)) == -1 && errno == EINTR)
 		;
 	err = errno;
-	set_rcvtimeo(s->fd, s->quiet_ms);
+	set_timeo(s->fd, SO_RCVTIMEO, s->quiet_ms);
 	if (n == -1 && (err == EAGAIN || err == EWOULDBLOCK)) {
 		session_fail(s, REASON_IDLE, NULL);
 		return -1;
@@ -670,13 +665,13 @@ session_trim_stack(const struct session *s)
 }
 
 static void
-set_rcvtimeo(int fd, long long ms)
+set_timeo(int fd, int opt, long long ms)
 {
 	struct timeval	tv;
 
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
 }
 
 /*

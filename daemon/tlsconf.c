@@ -33,7 +33,6 @@
 
 static pthread_mutex_t	 tlsconf_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct tlsconf	*tlsconf_current;	/* [tlsconf_lock] */
-static uint64_t		 tlsconf_generation;	/* main thread only */
 
 static int	tlsconf_check_file(const char *, const char *, char *, size_t);
 static struct tlsconf *tlsconf_build(const struct config *, char *, size_t);
@@ -296,15 +295,8 @@ tlsconf_free(struct tlsconf *tc)
 int
 tlsconf_init(const struct config *c, char *err, size_t errlen)
 {
-	struct tlsconf	*tc;
-
-	if ((tc = tlsconf_build(c, err, errlen)) == NULL)
-		return -1;
-	tc->generation = ++tlsconf_generation;
-	pthread_mutex_lock(&tlsconf_lock);
-	tlsconf_current = tc;
-	pthread_mutex_unlock(&tlsconf_lock);
-	return 0;
+	/* The first configuration: a reload with nothing to replace. */
+	return tlsconf_reload(c, err, errlen);
 }
 
 /*
@@ -318,7 +310,6 @@ tlsconf_reload(const struct config *c, char *err, size_t errlen)
 
 	if ((tc = tlsconf_build(c, err, errlen)) == NULL)
 		return -1;
-	tc->generation = ++tlsconf_generation;
 	pthread_mutex_lock(&tlsconf_lock);
 	old = tlsconf_current;
 	tlsconf_current = tc;

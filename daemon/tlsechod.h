@@ -65,7 +65,6 @@ struct tlsconf {
 	struct tls		*ctx;		/* [I] configured server ctx */
 	struct tls_config	*config;	/* [I] */
 	atomic_int		 refs;		/* [a] */
-	uint64_t		 generation;	/* [I] 1, 2, ... per reload */
 	int			 per_session;	/* [I] a server ctx per session
 						   (client certificates) */
 	char			 subject[PROTO_NAME_MAX];	/* [I] */
@@ -124,7 +123,6 @@ struct counters {
 
 /* daemon/main.c */
 extern struct config	 conf;
-extern volatile sig_atomic_t	 quit_requested;
 extern int64_t		 daemon_started_ms;
 
 /* daemon/options.c */

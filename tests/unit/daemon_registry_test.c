@@ -19,7 +19,6 @@
 
 /* daemon/main.c is not in libdaemon.a; its globals live here. */
 struct config		 conf;
-volatile sig_atomic_t	 quit_requested;
 int64_t			 daemon_started_ms;
 
 #define NSLOTS		4
