@@ -252,6 +252,8 @@ registry_release(struct slot *s, const char *reason, int64_t ended_ms)
 	registry_notify();
 }
 
+static int	registry_stop_matching(uint64_t, enum stop_request);
+
 /*
  * Asks session id to stop: sets its stop request and shuts its socket's
  * read side so a blocked read returns at once. Returns 0, or -1 when no
@@ -260,36 +262,36 @@ registry_release(struct slot *s, const char *reason, int64_t ended_ms)
 int
 registry_stop(uint64_t id, enum stop_request why)
 {
+	return registry_stop_matching(id, why);
+}
+
+/* The same for every open session. */
+void
+registry_stop_all(enum stop_request why)
+{
+	registry_stop_matching(0, why);
+}
+
+/* Stops the session with id, or every session for id 0 (ids start at 1). */
+static int
+registry_stop_matching(uint64_t id, enum stop_request why)
+{
 	size_t	i;
 	int	found = -1;
 
-	for (i = 0; i < nslots && found == -1; i++) {
+	for (i = 0; i < nslots; i++) {
 		pthread_mutex_lock(&slots[i].lock);
-		if (slots[i].in_use && slots[i].info.id == id) {
+		if (slots[i].in_use && (id == 0 || slots[i].info.id == id)) {
 			atomic_store(&slots[i].stop, why);
 			if (slots[i].fd != -1)
 				shutdown(slots[i].fd, SHUT_RD);
 			found = 0;
 		}
 		pthread_mutex_unlock(&slots[i].lock);
+		if (found == 0 && id != 0)
+			break;
 	}
 	return found;
-}
-
-void
-registry_stop_all(enum stop_request why)
-{
-	size_t	i;
-
-	for (i = 0; i < nslots; i++) {
-		pthread_mutex_lock(&slots[i].lock);
-		if (slots[i].in_use) {
-			atomic_store(&slots[i].stop, why);
-			if (slots[i].fd != -1)
-				shutdown(slots[i].fd, SHUT_RD);
-		}
-		pthread_mutex_unlock(&slots[i].lock);
-	}
 }
 
 void
