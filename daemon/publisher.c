@@ -100,6 +100,7 @@ static void	 sub_error(struct subscriber *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	 sub_snapshot(struct subscriber *);
 static void	 sub_overflow(struct subscriber *);
+static void	 sub_oversized(struct subscriber *);
 static void	 watchers_send(const struct proto_msg *);
 static void	 view_reset(void);
 static void	 view_scan(int);
@@ -458,6 +459,16 @@ sub_error(struct subscriber *s, const char *fmt, ...)
 	free(m);
 }
 
+/* A command line past PROTO_COMMAND_MAX: counted, answered, dropped. */
+static void
+sub_oversized(struct subscriber *s)
+{
+	s->inlen = 0;
+	atomic_fetch_add(&counters.commands_oversized, 1);
+	sub_error(s, "command line longer than %d bytes; it was cut and "
+	    "ignored", PROTO_COMMAND_MAX);
+}
+
 /*
  * A subscriber's unread output passed its bound. The first time, drop
  * what it has not started reading and queue a fresh snapshot; if it
@@ -760,13 +771,8 @@ sub_read(struct subscriber *s)
 		}
 		if (nl == NULL) {
 			if (s->inlen + (size_t)n - start > PROTO_COMMAND_MAX) {
-				s->inlen = 0;
+				sub_oversized(s);
 				s->discarding = 1;
-				atomic_fetch_add(&counters.commands_oversized,
-				    1);
-				sub_error(s, "command line longer than %d "
-				    "bytes; it was cut and ignored",
-				    PROTO_COMMAND_MAX);
 				return;
 			}
 			memcpy(s->in + s->inlen, buf + start,
@@ -775,12 +781,9 @@ sub_read(struct subscriber *s)
 			return;
 		}
 		if (s->inlen + (size_t)(nl - buf) - start >
-		    PROTO_COMMAND_MAX) {
-			s->inlen = 0;
-			atomic_fetch_add(&counters.commands_oversized, 1);
-			sub_error(s, "command line longer than %d bytes; it "
-			    "was cut and ignored", PROTO_COMMAND_MAX);
-		} else {
+		    PROTO_COMMAND_MAX)
+			sub_oversized(s);
+		else {
 			memcpy(s->in + s->inlen, buf + start,
 			    (size_t)(nl - buf) - start);
 			s->inlen += (size_t)(nl - buf) - start;
