@@ -3,7 +3,7 @@
 # stopped with SIGSTOP while 16 clients echo at full speed costs the
 # echoes nothing, the daemon's memory stays bounded, and the subscriber is
 # resynchronised, then dropped, and counted; 100 subscribers at once; a
-# 1 MiB line without a newline; random bytes.
+# 1 MiB line without a newline; subscriber 257 refused; random bytes.
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/stats_lib.sh"
@@ -97,6 +97,13 @@ timeout 20 python3 "$STATSCLIENT" oversized "$STATS" >"$T/big.txt" 2>&1 ||
 assert_contains "$T/big.txt" "error: command line longer than 4096 bytes; it was cut"
 assert_contains "$T/big.txt" "commands_oversized=1"
 ok "1 MiB without a newline: $(head -n 1 "$T/big.txt"); then snapshot answered, counted"
+
+# ------------------------------------------------------------ full
+timeout 60 python3 "$STATSCLIENT" full "$STATS" 256 >"$T/full.txt" 2>&1 ||
+    fail "256 subscribers and one more: $(cat "$T/full.txt")"
+assert_contains "$T/full.txt" "refused: too many subscribers; try again later"
+assert_contains "$T/full.txt" "dropped +1"
+ok "subscriber 257 is told 'too many subscribers', closed and counted; then served again"
 
 # ------------------------------------------------------------ random bytes
 for i in 1 2 3 4 5; do

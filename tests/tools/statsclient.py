@@ -15,6 +15,10 @@ Each mode is bounded in time and prints what it saw, one fact a line:
                       connections, 20 s at most), then reads: the "resync: "
                       error, the fresh snapshot up to "end", and one more
                       event after it; prints them
+  full SOCK N         holds N subscribers (the daemon's limit), then one
+                      more must get an error line and be closed; once
+                      they are gone a new one gets hello again; prints
+                      the error and how many more were counted dropped
   latency SOCK PORT N for N connections to 127.0.0.1:PORT (TCP connect
                       only, then closed), the time from connect() returning
                       to the watcher reading the session's "open" line;
@@ -87,13 +91,51 @@ def oversized(path):
     return 0
 
 
-def resynced(path):
+def counter(path, name):
     s = Sub(path)
     s.line()
     s.send(b"snapshot\n")
     c = [o for o in s.until("end") if o["type"] == "counters"][-1]
     s.s.close()
-    return c["subscribers_resynced"]
+    return c[name]
+
+
+def resynced(path):
+    return counter(path, "subscribers_resynced")
+
+
+def full(path, n):
+    base = counter(path, "subscribers_dropped")
+    subs = [Sub(path) for _ in range(n)]
+    for s in subs:
+        assert s.line()["type"] == "hello"
+    extra = Sub(path)
+    o = extra.line()
+    if o["type"] != "error":
+        print("subscriber %d was not refused: %s" % (n + 1, o))
+        return 1
+    print("refused: %s" % o["message"], flush=True)
+    try:
+        extra.line()
+        print("the refused subscriber was not closed")
+        return 1
+    except EOFError:
+        pass
+    for s in subs:
+        s.s.close()
+    # The publisher frees closed subscribers at the end of a poll round.
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            dropped = counter(path, "subscribers_dropped") - base
+            break
+        except (AssertionError, KeyError, EOFError):
+            if time.monotonic() > deadline:
+                print("no room again within 10 s")
+                return 1
+            time.sleep(0.05)
+    print("then served again; dropped +%d" % dropped, flush=True)
+    return 0
 
 
 def resync(path):
@@ -151,6 +193,8 @@ def main():
         return oversized(sys.argv[2])
     if mode == "resync":
         return resync(sys.argv[2])
+    if mode == "full":
+        return full(sys.argv[2], int(sys.argv[3]))
     if mode == "latency":
         return latency(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     print(__doc__, file=sys.stderr)
