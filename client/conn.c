@@ -287,7 +287,7 @@ conn_handshake(struct conn *c, const struct options *o, int64_t deadline,
     char *err, size_t errlen)
 {
 	const char	*name = o->servername != NULL ? o->servername : o->host;
-	char		 reason[TLSECHO_ERR_MAX], ms[32];
+	char		 ms[32];
 	int64_t		 left;
 	int		 flags, r;
 
@@ -302,9 +302,7 @@ conn_handshake(struct conn *c, const struct options *o, int64_t deadline,
 	}
 	if (tls_configure(c->ctx, c->cfg) == -1 ||
 	    tls_connect_socket(c->ctx, c->fd, name) == -1) {
-		str_escape(tls_error(c->ctx), reason, sizeof(reason));
-		snprintf(err, errlen, "handshake with %s failed: %s",
-		    c->label, reason);
+		conn_tls_error(c, "handshake with", err, errlen);
 		return -1;
 	}
 	/* The context holds its own copy now. */
@@ -330,10 +328,7 @@ conn_handshake(struct conn *c, const struct options *o, int64_t deadline,
 			break;
 		if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT)
 			continue;
-		str_escape(tls_error(c->ctx) != NULL ? tls_error(c->ctx) :
-		    "unknown error", reason, sizeof(reason));
-		snprintf(err, errlen, "handshake with %s failed: %s",
-		    c->label, reason);
+		conn_tls_error(c, "handshake with", err, errlen);
 		return -1;
 	}
 
@@ -422,7 +417,6 @@ int
 conn_close(struct conn *c, char *err, size_t errlen)
 {
 	struct pollfd	 pfd;
-	char		 reason[TLSECHO_ERR_MAX];
 	int64_t		 deadline, left;
 	int		 r, rv = -1;
 
@@ -434,11 +428,8 @@ conn_close(struct conn *c, char *err, size_t errlen)
 		if (r == 0)
 			break;
 		if (r != TLS_WANT_POLLIN && r != TLS_WANT_POLLOUT) {
-			str_escape(tls_error(c->ctx) != NULL ?
-			    tls_error(c->ctx) : "unknown error", reason,
-			    sizeof(reason));
-			snprintf(err, errlen, "closing the connection to %s "
-			    "failed: %s", c->label, reason);
+			conn_tls_error(c, "closing the connection to", err,
+			    errlen);
 			goto out;
 		}
 		left = deadline - time_mono_ms();
@@ -483,3 +474,13 @@ conn_fmt_ms(long long ms, char *buf, size_t len)
 		snprintf(buf, len, "%lldms", ms);
 }
 
+/* "WHAT HOST:PORT failed: <tls_error, escaped>" */
+void
+conn_tls_error(struct conn *c, const char *what, char *err, size_t errlen)
+{
+	const char	*e = tls_error(c->ctx);
+	char		 reason[TLSECHO_ERR_MAX];
+
+	str_escape(e != NULL ? e : "unknown error", reason, sizeof(reason));
+	snprintf(err, errlen, "%s %s failed: %s", what, c->label, reason);
+}

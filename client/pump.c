@@ -39,7 +39,6 @@ static int	pump_from_server(struct pump *, char *, size_t);
 static int	pump_to_server(struct pump *, char *, size_t);
 static int	pump_from_stdin(struct pump *, char *, size_t);
 static int	pump_write_stdout(const char *, size_t, char *, size_t);
-static void	pump_tls_error(struct pump *, const char *, char *, size_t);
 
 /*
  * Runs the loop on an open connection. Returns 0 when the session ended
@@ -116,7 +115,7 @@ pump_from_server(struct pump *p, char *err, size_t errlen)
 			return 0;
 		}
 		if (n == -1) {
-			pump_tls_error(p, "reading from", err, errlen);
+			conn_tls_error(p->c, "reading from", err, errlen);
 			return -1;
 		}
 		if (n == 0)
@@ -140,7 +139,7 @@ pump_to_server(struct pump *p, char *err, size_t errlen)
 			return 0;
 		}
 		if (n == -1) {
-			pump_tls_error(p, "writing to", err, errlen);
+			conn_tls_error(p->c, "writing to", err, errlen);
 			return -1;
 		}
 		p->in_off += (size_t)n;
@@ -207,13 +206,3 @@ pump_write_stdout(const char *buf, size_t len, char *err, size_t errlen)
 	return 0;
 }
 
-/* "reading from HOST:PORT failed: <tls_error, escaped>" */
-static void
-pump_tls_error(struct pump *p, const char *what, char *err, size_t errlen)
-{
-	const char	*e = tls_error(p->c->ctx);
-	char		 reason[TLSECHO_ERR_MAX];
-
-	str_escape(e != NULL ? e : "unknown error", reason, sizeof(reason));
-	snprintf(err, errlen, "%s %s failed: %s", what, p->c->label, reason);
-}

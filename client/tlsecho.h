@@ -71,6 +71,7 @@ int	 conn_open(struct conn *, const struct options *, char *, size_t);
 void	 conn_describe(struct conn *, char *, size_t);
 int	 conn_close(struct conn *, char *, size_t);
 void	 conn_free(struct conn *);
+void	 conn_tls_error(struct conn *, const char *, char *, size_t);
 
 /* pump.c */
 int	 pump_run(struct conn *, long long, char *, size_t);
