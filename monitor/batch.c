@@ -78,11 +78,7 @@ batch_msg(void *arg, const struct proto_msg *msg)
 		line[--len] = '\0';
 	if (b->nlines == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 64;
-		if ((b->lines = reallocarray(b->lines, b->cap,
-		    sizeof(*b->lines))) == NULL) {
-			fprintf(stderr, "tlsmon: out of memory\n");
-			exit(1);
-		}
+		b->lines = xreallocarray(b->lines, b->cap, sizeof(*b->lines));
 	}
 	b->lines[b->nlines++] = line;
 }
@@ -262,10 +258,7 @@ batch_print_text(struct model *m, FILE *fp)
 
 	n = model_rows(m);
 	fprintf(fp, "\nopen sessions: %zu\n", n);
-	if ((rows = calloc(n + 1, sizeof(*rows))) == NULL) {
-		fprintf(stderr, "tlsmon: out of memory\n");
-		exit(1);
-	}
+	rows = xcalloc(n + 1, sizeof(*rows));
 	for (i = 0; i < n; i++)
 		rows[i] = &m->rows[i]->s;
 	batch_table(fp, rows, n, columns_sessions, columns_nsessions, width,

@@ -36,10 +36,7 @@ feed_init(struct feed *f, const char *path)
 	f->path = path;
 	f->fd = -1;
 	f->backoff_ms = FEED_BACKOFF_MIN_MS;
-	if ((f->buf = malloc(FEED_LINE_MAX)) == NULL) {
-		fprintf(stderr, "tlsmon: out of memory\n");
-		exit(1);
-	}
+	f->buf = xreallocarray(NULL, FEED_LINE_MAX, 1);
 }
 
 void

@@ -37,7 +37,6 @@ static void	 hash_grow(struct model *);
 static size_t	 hash_home(const struct model *, uint64_t);
 static int	 sess_compare(const void *, const void *, void *);
 static int	 hist_compare(const void *, const void *);
-static void	*xreallocarray(void *, size_t, size_t);
 
 void
 model_init(struct model *m)
@@ -78,11 +77,10 @@ model_reset(struct model *m)
 		memset(m->hash, 0, m->hashcap * sizeof(*m->hash));
 	m->nhist = m->histhead = 0;
 	m->nrows = m->nhrows = 0;
-	m->have_hello = m->have_counters = m->in_snapshot = 0;
+	m->have_hello = m->in_snapshot = 0;
 	memset(&m->hello, 0, sizeof(m->hello));
 	memset(&m->counters, 0, sizeof(m->counters));
 	m->nrate = m->ratehead = 0;
-	m->kill_pending = 0;
 	m->bye = 0;
 	m->rows_dirty = m->hrows_dirty = m->changed = 1;
 }
@@ -163,14 +161,12 @@ model_apply(struct model *m, const struct proto_msg *msg, int64_t now)
 			snprintf(m->message, sizeof(m->message), "%s: ok",
 			    msg->u.ok.command);
 		m->message_is_error = 0;
-		m->kill_pending = 0;
-		break;
+			break;
 	case PROTO_ERROR:
 		snprintf(m->message, sizeof(m->message), "daemon: %s",
 		    msg->u.error.message);
 		m->message_is_error = 1;
-		m->kill_pending = 0;
-		break;
+			break;
 	case PROTO_BYE:
 		snprintf(m->message, sizeof(m->message),
 		    "daemon is shutting down%s%s",
@@ -230,10 +226,7 @@ model_upsert(struct model *m, const struct proto_session *s)
 		m->rows_dirty = 1;
 		return;
 	}
-	if ((ms = calloc(1, sizeof(*ms))) == NULL) {
-		fprintf(stderr, "tlsmon: out of memory\n");
-		exit(1);
-	}
+	ms = xcalloc(1, sizeof(*ms));
 	ms->s = *s;
 	ms->s.fields = PROTO_F_ALL;
 	ms->gen = m->gen;
@@ -355,7 +348,6 @@ model_merge_counters(struct model *m, const struct proto_counters *c,
 		d->ciphers = c->ciphers;
 	d->fields |= f;
 	d->time_ms = c->time_ms;
-	m->have_counters = 1;
 
 	/* A resynchronised or restarted daemon's counters start afresh. */
 	if (m->nrate > 0) {
@@ -680,12 +672,26 @@ model_cell(const struct proto_session *s, enum col_id col, int64_t now,
 	snprintf(buf, len, "%s", v != NULL && v[0] != '\0' ? v : "-");
 }
 
-static void *
+/* tlsmon's allocations: out of memory ends it (the terminal is restored
+ * by view_end at exit). */
+void *
 xreallocarray(void *p, size_t n, size_t size)
 {
 	void	*q;
 
 	if ((q = reallocarray(p, n, size)) == NULL) {
+		fprintf(stderr, "tlsmon: out of memory\n");
+		exit(1);
+	}
+	return q;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void	*q;
+
+	if ((q = calloc(n, size)) == NULL) {
 		fprintf(stderr, "tlsmon: out of memory\n");
 		exit(1);
 	}
@@ -720,10 +726,7 @@ hash_grow(struct model *m)
 
 	m->hashcap = m->hashcap ? m->hashcap * 2 : 128;
 	free(m->hash);
-	if ((m->hash = calloc(m->hashcap, sizeof(*m->hash))) == NULL) {
-		fprintf(stderr, "tlsmon: out of memory\n");
-		exit(1);
-	}
+	m->hash = xcalloc(m->hashcap, sizeof(*m->hash));
 	for (i = 0; i < m->nsess; i++)
 		hash_insert(m, m->sess[i]);
 }

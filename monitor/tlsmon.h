@@ -98,7 +98,6 @@ struct model {
 	struct proto_hello	 hello;
 	int			 have_hello;
 	struct proto_counters	 counters;	/* merged */
-	int			 have_counters;
 	int			 in_snapshot;
 	uint64_t		 gen;
 
@@ -128,7 +127,6 @@ struct model {
 	size_t			 nrate, ratehead;
 
 	int			 changed;	/* something to redraw */
-	int			 kill_pending;
 	char			 message[PROTO_TEXT_MAX + 64];	/* last reply */
 	int			 message_is_error;
 	int			 bye;
@@ -184,6 +182,8 @@ void	 model_breakdown_free(struct mon_breakdown *);
 void	 model_cell(const struct proto_session *, enum col_id, int64_t,
 	    char *, size_t);
 const char *model_state_name(enum proto_state);
+void	*xreallocarray(void *, size_t, size_t);	/* exit on failure */
+void	*xcalloc(size_t, size_t);
 
 /* feed.c */
 void	 feed_init(struct feed *, const char *);

@@ -757,7 +757,6 @@ view_key(struct model *m)
 		v_confirm = 0;
 		if (r == OK && (wc == 'y' || wc == 'Y')) {
 			v_kill_id = v_confirm_id;
-			m->kill_pending = 1;
 			snprintf(m->message, sizeof(m->message),
 			    "killing session %llu...",
 			    (unsigned long long)v_kill_id);
