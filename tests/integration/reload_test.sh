@@ -8,12 +8,6 @@
 
 . "$(dirname "$0")/lib.sh"
 
-# count_at_least PATTERN N: the daemon log has N lines matching PATTERN
-# (a function, so that wait_until counts again each time).
-count_at_least() {
-	[ "$(grep -c -- "$1" "$DAEMON_LOG")" -ge "$2" ]
-}
-
 make_pki
 rm -f "$T/server.pem" "$T/server.key"
 tlscert self --host localhost,127.0.0.1 --cert "$T/server.pem" \
@@ -86,7 +80,7 @@ tlscert self --host localhost --cert "$T/unused.pem" --key "$T/other.key" \
     >/dev/null || fail "tlscert self (other key)"
 cp "$T/other.key" "$T/server.key"
 kill -HUP "$DAEMON_PID"
-wait_until 5 count_at_least 'event=reload-failed' 2 ||
+wait_until 5 log_count_at_least 'event=reload-failed' 2 ||
     fail "no event=reload-failed for a mismatched key"
 kill -0 "$DAEMON_PID" || fail "tlsechod died on a mismatched key"
 echo_pin "$NEW" || fail "after a mismatched key: $(cat "$T/c.log")"
@@ -95,7 +89,7 @@ ok "a key that does not match: reload-failed; still serving $NEW"
 # Put the good key back: the next reload succeeds again.
 cp -p "$T/good.key" "$T/server.key"
 kill -HUP "$DAEMON_PID"
-wait_until 5 count_at_least 'event=reloaded' 2 ||
+wait_until 5 log_count_at_least 'event=reloaded' 2 ||
     fail "the reload after the repair failed: $(tail -n 2 "$DAEMON_LOG")"
 echo_pin "$NEW" || fail "after the repair: $(cat "$T/c.log")"
 ok "with the key repaired the next SIGHUP reloads"
