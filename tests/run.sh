@@ -83,7 +83,7 @@ echo
 [ -n "$failures" ] && echo "failed:$failures"
 echo "$passed passed, $failed failed"
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
-	echo "no test ran: is $BUILD built? (make all)" >&2
+	echo "no test ran: nothing built in $BUILD, or TESTS=${TESTS:-} matched none" >&2
 	exit 1
 fi
 [ "$failed" -eq 0 ]
