@@ -3,10 +3,12 @@
 # new client sees the new pin while a session opened before the reload
 # still echoes on the old configuration; a reload with a broken key (or a
 # key that does not match) keeps the running configuration, logs
-# event=reload-failed and the daemon keeps serving with the old pin.
+# event=reload-failed and the daemon keeps serving with the old pin; a
+# stats watcher is told of every reload, ok or failed.
 # Runs with client certificates, where each session has its own context.
 
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/stats_lib.sh"
 
 make_pki
 rm -f "$T/server.pem" "$T/server.key"
@@ -14,6 +16,7 @@ tlscert self --host localhost,127.0.0.1 --cert "$T/server.pem" \
     --key "$T/server.key" >/dev/null || fail "tlscert self"
 OLD=$(tlscert pin "$T/server.pem")
 start_daemon --client-ca "$T/ca.pem"
+watcher w	# every reload, good or failed, is published to watchers
 
 # echo_pin PIN: a new client pinned to PIN echoes and sees that pin.
 echo_pin() {
@@ -85,6 +88,9 @@ wait_until 5 log_count_at_least 'event=reload-failed' 2 ||
 kill -0 "$DAEMON_PID" || fail "tlsechod died on a mismatched key"
 echo_pin "$NEW" || fail "after a mismatched key: $(cat "$T/c.log")"
 ok "a key that does not match: reload-failed; still serving $NEW"
+wait_until 5 has w '[o["ok"] for o in T("reload")] == [True, False, False]' ||
+    fail "watcher saw reloads $(q w '[(o["ok"], o["message"]) for o in T("reload")]')"
+ok "the watcher was told of each: ok, then failed with $(q w 'T("reload")[1]["message"][:60]')..."
 
 # Put the good key back: the next reload succeeds again.
 cp -p "$T/good.key" "$T/server.key"
