@@ -193,6 +193,20 @@ wait_until 5 log_count_at_least 'reason=cert-expired' $((n + 8)) ||
 "$DAEMON_LOG") cert-expired closes, expected $((n + 8))"
 kill -0 "$DAEMON_PID" || fail "tlsechod died under concurrent refusals"
 ok "8 concurrent refusals each close as cert-expired"
+# The counters tally handshake failures by reason, as the log has them.
+stats snapshot >"$T/snap.json"
+python3 - "$T/snap.json" "$((n + 8))" <<'PY' ||
+import json, sys
+c = [json.loads(l) for l in open(sys.argv[1])]
+hf = [o for o in c if o["type"] == "counters"][0]["handshake_failures"]
+want = {"cert-expired": int(sys.argv[2]), "unknown-ca": 1,
+        "no-client-cert": 1, "cert-not-yet-valid": 1, "cert-revoked": 1,
+        "bad-key-usage": 1, "addr-not-in-cert": 1}
+bad = {k: (hf.get(k), v) for k, v in want.items() if hf.get(k) != v}
+assert not bad, (bad, hf)
+PY
+    fail "handshake_failures in the snapshot: $(grep -o '"handshake_failures":{[^}]*}' "$T/snap.json")"
+ok "counters: $(grep -o '"handshake_failures":{[^}]*}' "$T/snap.json")"
 
 # Address binding by IP SAN: the certificate names 127.0.0.2 only, and
 # the client connects from there.
