@@ -174,6 +174,9 @@ refused "serverAuth-only" bad-key-usage --cert "$T/serveronly.pem" \
     --key "$T/serveronly.key"
 refused "address not in certificate" addr-not-in-cert \
     --cert "$T/elsewhere.pem" --key "$T/elsewhere.key"
+# With client certificates the default is TLS 1.3 only.
+refused "TLS 1.2 with a good certificate" protocol-version \
+    --protocols tlsv1.2 --cert "$T/client.pem" --key "$T/client.key"
 
 # Refusals at the same moment each keep their own reason (libtls writes
 # the verify error into the server context; each session has its own).
@@ -201,7 +204,7 @@ c = [json.loads(l) for l in open(sys.argv[1])]
 hf = [o for o in c if o["type"] == "counters"][0]["handshake_failures"]
 want = {"cert-expired": int(sys.argv[2]), "unknown-ca": 1,
         "no-client-cert": 1, "cert-not-yet-valid": 1, "cert-revoked": 1,
-        "bad-key-usage": 1, "addr-not-in-cert": 1}
+        "bad-key-usage": 1, "addr-not-in-cert": 1, "protocol-version": 1}
 bad = {k: (hf.get(k), v) for k, v in want.items() if hf.get(k) != v}
 assert not bad, (bad, hf)
 PY
