@@ -5,7 +5,8 @@
 # the sessions opened; kill works for the daemon's uid and is refused for
 # another; the socket's mode and group are applied; start-up refuses a
 # second daemon, a non-socket file and a path too long, and replaces a
-# stale socket; SIGTERM sends bye and removes the socket.
+# stale socket; SIGTERM sends bye and removes the socket; --history
+# bounds the closes a snapshot lists.
 # Robustness (lagging, many, oversized, random) is stats_robust_test.sh.
 
 . "$(dirname "$0")/lib.sh"
@@ -213,3 +214,19 @@ fi
 assert_contains "$T/ns.out" "is not a socket"
 [ "$(cat "$T/notsock")" = keep ] || fail "the regular file was changed"
 ok "non-socket file refused: $(cat "$T/ns.out")"
+
+# --history N: hello says N, and a snapshot lists only the last N closes.
+start_daemon --history 2
+for i in 1 2 3; do
+	echo "h$i" | tlsecho --ca "$T/ca.pem" --wait 300ms 127.0.0.1 "$PORT" \
+	    >/dev/null 2>"$T/h.err" || fail "echo $i: $(cat "$T/h.err")"
+done
+wait_until 5 log_count_at_least 'event=session-close' 3 ||
+    fail "three sessions did not close"
+stats snapshot >"$T/hist.json"
+[ "$(q hist.json 'T("hello")[0]["limits"]["history"]')" = 2 ] ||
+    fail "hello does not say history 2: $(head -n 1 "$T/hist.json")"
+[ "$(q hist.json '[o["id"] for o in T("closed")]')" = "[2, 3]" ] ||
+    fail "closed records with --history 2: $(q hist.json '[o["id"] for o in T("closed")]')"
+ok "--history 2: hello says 2, the snapshot lists closes 2 and 3 of 3"
+stop_daemon || fail "daemon exit status $?"
