@@ -74,7 +74,7 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-void
+static void
 options_usage(FILE *f)
 {
 	fprintf(f,

@@ -85,7 +85,7 @@ tlsconf_check_file(const char *opt, const char *path, char *err,
 }
 
 /* Refuses a private key that group or others may read or write. */
-int
+static int
 tlsconf_check_key_mode(const char *path, char *err, size_t errlen)
 {
 	struct stat	st;

@@ -127,7 +127,6 @@ extern int64_t		 daemon_started_ms;
 
 /* daemon/options.c */
 int	 options_parse(int, char **, struct config *, char *, size_t);
-void	 options_usage(FILE *);
 const char *options_default_stats_socket(char *, size_t);
 
 /* daemon/tlsconf.c */
@@ -138,7 +137,6 @@ struct tls *tlsconf_session_ctx(struct tlsconf *, char *, size_t);
 void	 tlsconf_session_ctx_free(struct tlsconf *, struct tls *);
 void	 tlsconf_release(struct tlsconf *);
 void	 tlsconf_shutdown(void);
-int	 tlsconf_check_key_mode(const char *, char *, size_t);
 
 /* daemon/registry.c */
 int	 registry_init(size_t, size_t);

@@ -70,7 +70,7 @@ feed_default_path(void)
  * Says why path cannot be opened, for a human: for "permission denied",
  * which group owns the socket and that joining it helps.
  */
-void
+static void
 feed_explain(const char *path, int err, char *buf, size_t len)
 {
 	struct stat	 st;

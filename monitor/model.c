@@ -421,7 +421,7 @@ model_set_filter(struct model *m, const char *f)
 }
 
 /* Whether a session matches the filter: a substring, any case. */
-int
+static int
 model_matches(const struct model *m, const struct proto_session *s)
 {
 	const char	*f = m->filter;

@@ -171,7 +171,6 @@ const struct proto_session *model_find_closed(const struct model *,
 	    uint64_t);
 void	 model_set_sort(struct model *, enum col_id, int);
 void	 model_set_filter(struct model *, const char *);
-int	 model_matches(const struct model *, const struct proto_session *);
 size_t	 model_rows(struct model *);
 size_t	 model_history_rows(struct model *);
 void	 model_rates(const struct model *, int64_t, double *, double *,
@@ -192,7 +191,6 @@ int	 feed_connect(struct feed *, char *, size_t);
 void	 feed_down(struct feed *, const char *, int64_t);
 int	 feed_read(struct feed *, feed_cb, void *);
 int	 feed_send_cmd(struct feed *, enum proto_cmd, uint64_t);
-void	 feed_explain(const char *, int, char *, size_t);
 const char *feed_default_path(void);
 
 /* batch.c */
